@@ -1,0 +1,241 @@
+// Pure builders for the Kubernetes objects of one Spark cluster. SparkCluster wires them into
+// resources; unit tests check them without Pulumi.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfig } from "./config";
+import { masterHeapMiB, WORKER_DAEMON_HEAP_MIB, workerOfferedMemoryMiB } from "./quantity";
+
+type Input<T> = pulumi.Input<T>;
+type Container = k8s.types.input.core.v1.Container;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+
+export type Component = "master" | "worker";
+
+export const PORTS = {
+    masterRpc: 7077,
+    masterWebUi: 8080,
+    workerRpc: 7078,
+    workerWebUi: 8081,
+} as const;
+
+/** The image's non-root user (images/spark/Dockerfile). */
+export const SPARK_UID = 185;
+/** Spark's home in the image; the work dir beneath it and /tmp are the only writable paths. */
+export const SPARK_HOME = "/opt/spark";
+export const WORK_DIR = `${SPARK_HOME}/work`;
+const CLUSTER_DOMAIN = "cluster.local";
+
+/** Labels that select a component's pods. Never include the version: selectors are immutable. */
+export function selectorLabels(cluster: string, component: Component): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": "spark",
+        "app.kubernetes.io/instance": cluster,
+        "app.kubernetes.io/component": component,
+    };
+}
+
+/** Labels on every object of a cluster. The version is left to the workloads (see workloadLabels). */
+export function commonLabels(cluster: string): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": "spark",
+        "app.kubernetes.io/instance": cluster,
+        "app.kubernetes.io/part-of": "spark-on-k8s",
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
+}
+
+/** Labels of a workload and its pods: selector + common + Spark version. */
+export function workloadLabels(cluster: ClusterConfig, component: Component): Record<string, string> {
+    return {
+        ...commonLabels(cluster.name),
+        ...selectorLabels(cluster.name, component),
+        "app.kubernetes.io/version": cluster.sparkVersion,
+    };
+}
+
+export function masterServiceName(cluster: ClusterConfig): string {
+    return `${cluster.name}-master`;
+}
+
+export function masterHost(cluster: ClusterConfig): string {
+    return `${masterServiceName(cluster)}.${cluster.namespace}.svc.${CLUSTER_DOMAIN}`;
+}
+
+/** `spark://<service>.<namespace>.svc.cluster.local:7077`, what drivers and workers connect to. */
+export function masterUrl(cluster: ClusterConfig): string {
+    return `spark://${masterHost(cluster)}:${PORTS.masterRpc}`;
+}
+
+export function masterWebUiUrl(cluster: ClusterConfig): string {
+    return `http://${masterHost(cluster)}:${PORTS.masterWebUi}`;
+}
+
+export function portForwardCommand(cluster: ClusterConfig, context?: string): string {
+    const ctx = context === undefined ? "" : ` --context ${context}`;
+    return `kubectl${ctx} -n ${cluster.namespace} port-forward svc/${masterServiceName(cluster)} ${PORTS.masterWebUi}:${PORTS.masterWebUi}`;
+}
+
+const podIp = { name: "SPARK_LOCAL_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } };
+
+/** Environment of the master container: everything the image's entrypoint reads. */
+export function masterEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVar[] {
+    return [
+        podIp,
+        // The master binds and advertises its pod IP; clients reach it through the Service.
+        { name: "SPARK_MASTER_HOST", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+        { name: "SPARK_MASTER_PORT", value: String(PORTS.masterRpc) },
+        { name: "SPARK_MASTER_WEBUI_PORT", value: String(PORTS.masterWebUi) },
+        { name: "SPARK_DAEMON_MEMORY", value: `${masterHeapMiB(cluster.masterMemoryMiB)}m` },
+    ];
+}
+
+/**
+ * Environment of a worker. SPARK_WORKER_CORES/MEMORY mirror the container's limits, so the
+ * master's UI shows what the pod really has; memory leaves room for the JVMs' own overhead.
+ */
+export function workerEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVar[] {
+    return [
+        podIp,
+        { name: "SPARK_MASTER_URL", value: masterUrl(cluster) },
+        { name: "SPARK_WORKER_CORES", value: String(cluster.workerCores) },
+        { name: "SPARK_WORKER_MEMORY", value: `${workerOfferedMemoryMiB(cluster.workerMemoryMiB)}m` },
+        { name: "SPARK_WORKER_PORT", value: String(PORTS.workerRpc) },
+        { name: "SPARK_WORKER_WEBUI_PORT", value: String(PORTS.workerWebUi) },
+        { name: "SPARK_WORKER_DIR", value: WORK_DIR },
+        { name: "SPARK_DAEMON_MEMORY", value: `${WORKER_DAEMON_HEAP_MIB}m` },
+    ];
+}
+
+/** requests = limits: Guaranteed QoS, so the kubelet never evicts a busy worker first. */
+function resources(cores: number, memory: string) {
+    const r = { cpu: String(cores), memory };
+    return { requests: r, limits: r };
+}
+
+function probes(port: string) {
+    const http = { path: "/", port };
+    return {
+        // JVM start-up takes seconds; the startup probe holds the others off until then.
+        startupProbe: { httpGet: http, periodSeconds: 2, failureThreshold: 60, timeoutSeconds: 2 },
+        readinessProbe: { httpGet: http, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
+        livenessProbe: { httpGet: http, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+    };
+}
+
+const containerSecurity = {
+    runAsNonRoot: true,
+    runAsUser: SPARK_UID,
+    runAsGroup: SPARK_UID,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
+const volumeMounts = [
+    { name: "work", mountPath: WORK_DIR },
+    { name: "tmp", mountPath: "/tmp" },
+];
+
+export interface ContainerInputs {
+    image: Input<string>;
+    imagePullPolicy: string;
+}
+
+export function masterContainer(cluster: ClusterConfig, inputs: ContainerInputs): Container {
+    return {
+        name: "spark-master",
+        image: inputs.image,
+        imagePullPolicy: inputs.imagePullPolicy,
+        args: ["master"],
+        env: masterEnv(cluster),
+        ports: [
+            { name: "rpc", containerPort: PORTS.masterRpc, protocol: "TCP" },
+            { name: "http", containerPort: PORTS.masterWebUi, protocol: "TCP" },
+        ],
+        resources: resources(cluster.masterCores, cluster.masterMemory),
+        ...probes("http"),
+        securityContext: containerSecurity,
+        volumeMounts,
+    };
+}
+
+export function workerContainer(cluster: ClusterConfig, inputs: ContainerInputs): Container {
+    return {
+        name: "spark-worker",
+        image: inputs.image,
+        imagePullPolicy: inputs.imagePullPolicy,
+        args: ["worker"],
+        env: workerEnv(cluster),
+        ports: [
+            { name: "rpc", containerPort: PORTS.workerRpc, protocol: "TCP" },
+            { name: "http", containerPort: PORTS.workerWebUi, protocol: "TCP" },
+        ],
+        resources: resources(cluster.workerCores, cluster.workerMemory),
+        ...probes("http"),
+        securityContext: containerSecurity,
+        volumeMounts,
+    };
+}
+
+/** Pod spec shared by master and workers: non-root, no API token, scratch volumes. */
+export function podSpec(serviceAccountName: Input<string>, container: Container, extra: Partial<PodSpec> = {}): PodSpec {
+    return {
+        serviceAccountName,
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: { runAsNonRoot: true, runAsUser: SPARK_UID, runAsGroup: SPARK_UID, fsGroup: SPARK_UID, seccompProfile: { type: "RuntimeDefault" } },
+        containers: [container],
+        volumes: [
+            { name: "work", emptyDir: {} },
+            { name: "tmp", emptyDir: {} },
+        ],
+        ...extra,
+    };
+}
+
+/** Spread workers over nodes and zones, best effort, counting only the current rollout's pods. */
+export function workerSpread(cluster: ClusterConfig): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+    return ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey) => ({
+        maxSkew: 1,
+        topologyKey,
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: selectorLabels(cluster.name, "worker") },
+        matchLabelKeys: ["pod-template-hash"],
+    }));
+}
+
+/**
+ * Namespace quota. It is sized for maxWorkerReplicas (not workerReplicas, so scaling touches
+ * only the worker Deployment), the master, and one worker-sized client pod (a spark-submit Job).
+ */
+export function quotaHard(cluster: ClusterConfig): Record<string, string> {
+    const workerSlots = cluster.maxWorkerReplicas + 1;
+    const cpu = cluster.masterCores + cluster.workerCores * workerSlots;
+    const memoryMiB = cluster.masterMemoryMiB + cluster.workerMemoryMiB * workerSlots;
+    return {
+        pods: String(1 + workerSlots),
+        "requests.cpu": String(cpu),
+        "limits.cpu": String(cpu),
+        "requests.memory": `${memoryMiB}Mi`,
+        "limits.memory": `${memoryMiB}Mi`,
+        "services.nodeports": "0",
+    };
+}
+
+/** Defaults for containers that come without resources (clients), capped at the largest Spark container. */
+export function limitRangeSpec(cluster: ClusterConfig): k8s.types.input.core.v1.LimitRangeSpec {
+    const maxCores = Math.max(cluster.masterCores, cluster.workerCores);
+    const maxMemoryMiB = Math.max(cluster.masterMemoryMiB, cluster.workerMemoryMiB);
+    const defaults = { cpu: "1", memory: `${Math.min(1024, maxMemoryMiB)}Mi` };
+    return {
+        limits: [
+            {
+                type: "Container",
+                default: defaults,
+                defaultRequest: defaults,
+                max: { cpu: String(maxCores), memory: `${maxMemoryMiB}Mi` },
+            },
+        ],
+    };
+}

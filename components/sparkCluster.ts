@@ -1,0 +1,145 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as spec from "./clusterSpec";
+import { ClusterConfig } from "./config";
+import { WebUiExposure } from "./platforms/platform";
+
+export interface SparkClusterArgs {
+    /** Sizes, names and version of this cluster (validated by components/config.ts). */
+    cluster: ClusterConfig;
+    /** Image reference the master and workers run. */
+    image: pulumi.Input<string>;
+    /** Pull policy that suits how the platform delivers images. */
+    imagePullPolicy: "IfNotPresent" | "Always";
+    /** Provider of the target cluster; every object here is created with it. */
+    provider: k8s.Provider;
+    /** How the web UI is exposed (the RPC port never leaves the cluster). */
+    webUi: WebUiExposure;
+    /** kubectl context shown in `portForwardCommand`; undefined = current context. */
+    kubectlContext?: string;
+}
+
+/**
+ * One Spark standalone cluster in its own namespace: quota and limits for the namespace, a
+ * master (one replica, recreated on change) behind a Service on 7077/8080, and workers sized
+ * exactly like their containers, protected by a disruption budget.
+ */
+export class SparkCluster extends pulumi.ComponentResource {
+    readonly namespace: pulumi.Output<string>;
+    readonly masterUrl: pulumi.Output<string>;
+    readonly masterWebUiUrl: pulumi.Output<string>;
+    readonly portForwardCommand: pulumi.Output<string>;
+    readonly image: pulumi.Output<string>;
+    readonly sparkVersion: pulumi.Output<string>;
+    readonly workerReplicas: pulumi.Output<number>;
+
+    constructor(name: string, args: SparkClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("spark-on-k8s:spark:SparkCluster", name, {}, { ...opts, providers: [args.provider] });
+        const c = args.cluster;
+        const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
+        const labels = spec.commonLabels(c.name);
+        const inputs = { image: args.image, imagePullPolicy: args.imagePullPolicy };
+
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: c.namespace, labels } }, child);
+        const inNs = (objectName: string, extraLabels: Record<string, string> = labels) => ({
+            name: objectName,
+            namespace: ns.metadata.name,
+            labels: extraLabels,
+        });
+
+        new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: inNs(`${c.name}-quota`), spec: { hard: spec.quotaHard(c) } }, child);
+        new k8s.core.v1.LimitRange(`${name}-limits`, { metadata: inNs(`${c.name}-limits`), spec: spec.limitRangeSpec(c) }, child);
+
+        // Spark pods never call the Kubernetes API: a dedicated account with no token mounted.
+        const sa = new k8s.core.v1.ServiceAccount(
+            `${name}-sa`,
+            { metadata: inNs(`${c.name}-spark`), automountServiceAccountToken: false },
+            child,
+        );
+
+        const masterLabels = spec.workloadLabels(c, "master");
+        const master = new k8s.apps.v1.Deployment(
+            `${name}-master`,
+            {
+                metadata: inNs(`${c.name}-master`, masterLabels),
+                spec: {
+                    replicas: 1,
+                    // Two masters would split the cluster: the old one goes before the new one starts.
+                    strategy: { type: "Recreate" },
+                    selector: { matchLabels: spec.selectorLabels(c.name, "master") },
+                    template: {
+                        metadata: { labels: masterLabels },
+                        spec: spec.podSpec(sa.metadata.name, spec.masterContainer(c, inputs)),
+                    },
+                },
+            },
+            child,
+        );
+
+        const service = new k8s.core.v1.Service(
+            `${name}-master-svc`,
+            {
+                metadata: inNs(spec.masterServiceName(c)),
+                spec: {
+                    type: "ClusterIP",
+                    selector: spec.selectorLabels(c.name, "master"),
+                    ports: [
+                        { name: "rpc", port: spec.PORTS.masterRpc, targetPort: "rpc", protocol: "TCP" },
+                        { name: "http", port: spec.PORTS.masterWebUi, targetPort: "http", protocol: "TCP" },
+                    ],
+                },
+            },
+            child,
+        );
+
+        const workerLabels = spec.workloadLabels(c, "worker");
+        const workers = new k8s.apps.v1.Deployment(
+            `${name}-worker`,
+            {
+                metadata: inNs(`${c.name}-worker`, workerLabels),
+                spec: {
+                    replicas: c.workerReplicas,
+                    // No surge: a rollout never needs more capacity than the cluster already has.
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: c.workerMaxUnavailable, maxSurge: 0 } },
+                    selector: { matchLabels: spec.selectorLabels(c.name, "worker") },
+                    template: {
+                        metadata: { labels: workerLabels },
+                        spec: spec.podSpec(sa.metadata.name, spec.workerContainer(c, inputs), {
+                            topologySpreadConstraints: spec.workerSpread(c),
+                        }),
+                    },
+                },
+            },
+            // Workers need the master's Service name to resolve before they start retrying.
+            { ...child, dependsOn: [service] },
+        );
+
+        new k8s.policy.v1.PodDisruptionBudget(
+            `${name}-worker-pdb`,
+            {
+                metadata: inNs(`${c.name}-worker`),
+                spec: { maxUnavailable: 1, selector: { matchLabels: spec.selectorLabels(c.name, "worker") } },
+            },
+            child,
+        );
+
+        this.namespace = ns.metadata.name;
+        // Derived from the objects, so the URLs resolve only once those exist.
+        this.masterUrl = pulumi.all([service.metadata.name, master.metadata.name]).apply(() => spec.masterUrl(c));
+        this.masterWebUiUrl = service.metadata.name.apply(() => spec.masterWebUiUrl(c));
+        this.portForwardCommand = service.metadata.name.apply(() => spec.portForwardCommand(c, args.kubectlContext));
+        this.image = pulumi.output(args.image);
+        this.sparkVersion = pulumi.output(c.sparkVersion);
+        this.workerReplicas = workers.spec.replicas;
+
+        this.registerOutputs({
+            namespace: this.namespace,
+            masterUrl: this.masterUrl,
+            masterWebUiUrl: this.masterWebUiUrl,
+            portForwardCommand: this.portForwardCommand,
+            image: this.image,
+            sparkVersion: this.sparkVersion,
+            workerReplicas: this.workerReplicas,
+        });
+    }
+}
