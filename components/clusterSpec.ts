@@ -184,7 +184,13 @@ export function podSpec(serviceAccountName: Input<string>, container: Container,
         serviceAccountName,
         automountServiceAccountToken: false,
         enableServiceLinks: false,
-        securityContext: { runAsNonRoot: true, runAsUser: SPARK_UID, runAsGroup: SPARK_UID, fsGroup: SPARK_UID, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: SPARK_UID,
+            runAsGroup: SPARK_UID,
+            fsGroup: SPARK_UID,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
         containers: [container],
         volumes: [
             { name: "work", emptyDir: {} },
@@ -209,7 +215,7 @@ export function workerSpread(cluster: ClusterConfig): k8s.types.input.core.v1.To
  * Namespace quota. It is sized for maxWorkerReplicas (not workerReplicas, so scaling touches
  * only the worker Deployment), the master, and one worker-sized client pod (a spark-submit Job).
  */
-export function quotaHard(cluster: ClusterConfig): Record<string, string> {
+export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): Record<string, string> {
     const workerSlots = cluster.maxWorkerReplicas + 1;
     const cpu = cluster.masterCores + cluster.workerCores * workerSlots;
     const memoryMiB = cluster.masterMemoryMiB + cluster.workerMemoryMiB * workerSlots;
@@ -220,6 +226,8 @@ export function quotaHard(cluster: ClusterConfig): Record<string, string> {
         "requests.memory": `${memoryMiB}Mi`,
         "limits.memory": `${memoryMiB}Mi`,
         "services.nodeports": "0",
+        // Load balancers cost money and face networks: only the opted-in UI Service may have one.
+        "services.loadbalancers": webUiLoadBalancer ? "1" : "0",
     };
 }
 

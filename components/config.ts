@@ -97,8 +97,7 @@ const IMAGE_REF = /^[a-z0-9]+([._/:-][a-zA-Z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256
 export class ConfigError extends pulumi.RunError {
     constructor(readonly problems: readonly string[]) {
         super(
-            `Invalid configuration for stack "${pulumi.getStack()}" (nothing was changed):\n` +
-                problems.map((p) => `  - ${p}`).join("\n"),
+            `Invalid configuration for stack "${pulumi.getStack()}" (nothing was changed):\n` + problems.map((p) => `  - ${p}`).join("\n"),
         );
         this.name = "ConfigError";
     }
@@ -123,14 +122,10 @@ export function loadConfig(): StackConfig {
  * Validates raw config values (project keys without the prefix, values as strings; other
  * namespaces' keys such as `aws:region` in `ambient`, full names).
  */
-export function parseConfig(
-    raw: Readonly<Record<string, string>>,
-    ambient: Readonly<Record<string, string>> = {},
-): StackConfig {
+export function parseConfig(raw: Readonly<Record<string, string>>, ambient: Readonly<Record<string, string>> = {}): StackConfig {
     const problems: string[] = [];
     const show = (v: unknown) => JSON.stringify(v);
-    const fail: Fail = (key, value, allowed) =>
-        problems.push(`${PROJECT}:${key} = ${show(value)}: ${allowed}`);
+    const fail: Fail = (key, value, allowed) => problems.push(`${PROJECT}:${key} = ${show(value)}: ${allowed}`);
 
     for (const key of Object.keys(raw)) {
         if (!KNOWN_KEYS.includes(key)) {
@@ -228,11 +223,7 @@ export function parseConfig(
     return { target: target as Target, kubeContext, kubeconfigPath, clusters, ...cloud };
 }
 
-function parseCluster(
-    entry: Record<string, unknown>,
-    key: (k: string) => string,
-    fail: Fail,
-): ClusterConfig | undefined {
+function parseCluster(entry: Record<string, unknown>, key: (k: string) => string, fail: Fail): ClusterConfig | undefined {
     const before = { failed: false };
     const f: Fail = (k, v, a) => {
         before.failed = true;
@@ -249,9 +240,17 @@ function parseCluster(
     }
     const namespace = String(entry.namespace ?? "");
     if (!DNS_LABEL.test(namespace) || namespace.length > 63) {
-        f(key("namespace"), entry.namespace, "must be a DNS-1123 label: at most 63 characters of a-z, 0-9 and -, starting and ending with a letter or digit");
+        f(
+            key("namespace"),
+            entry.namespace,
+            "must be a DNS-1123 label: at most 63 characters of a-z, 0-9 and -, starting and ending with a letter or digit",
+        );
     } else if (RESERVED_NAMESPACES.includes(namespace)) {
-        f(key("namespace"), namespace, `must be a namespace of its own; ${RESERVED_NAMESPACES.join(", ")} always exist and cannot be created`);
+        f(
+            key("namespace"),
+            namespace,
+            `must be a namespace of its own; ${RESERVED_NAMESPACES.join(", ")} always exist and cannot be created`,
+        );
     }
 
     const workerReplicas = wholeNumber(entry.workerReplicas, 0);
@@ -276,7 +275,11 @@ function parseCluster(
     const sparkVersion = String(entry.sparkVersion ?? "");
     const v = SPARK_VERSION.exec(sparkVersion);
     if (!v || !((v[1] === "3" && v[2] === "5") || v[1] === "4")) {
-        f(key("sparkVersion"), entry.sparkVersion, "must be a Spark release MAJOR.MINOR.PATCH, 3.5.x or 4.x.y (the versions the image supports)");
+        f(
+            key("sparkVersion"),
+            entry.sparkVersion,
+            "must be a Spark release MAJOR.MINOR.PATCH, 3.5.x or 4.x.y (the versions the image supports)",
+        );
     }
 
     const imageRaw = String(entry.image ?? "");
@@ -284,7 +287,11 @@ function parseCluster(
     if (image !== undefined) {
         const lastSegment = image.split("/").pop() ?? "";
         if (!IMAGE_REF.test(image) || !(lastSegment.includes(":") || image.includes("@"))) {
-            f(key("image"), image, "must be an image reference with a tag or digest, such as apache/spark:4.0.1 or registry/spark@sha256:<64 hex>");
+            f(
+                key("image"),
+                image,
+                "must be an image reference with a tag or digest, such as apache/spark:4.0.1 or registry/spark@sha256:<64 hex>",
+            );
         } else if (/:latest(@|$)/.test(image)) {
             f(key("image"), image, "must pin a version; :latest changes under a running cluster and defeats rollouts");
         }
@@ -304,7 +311,11 @@ function parseCluster(
     if (workerMemoryMiB === undefined) {
         f(key("workerMemory"), entry.workerMemory, `must be ${MEMORY_FORMAT}`);
     } else if (workerMemoryMiB < MIN_WORKER_MEMORY_MIB) {
-        f(key("workerMemory"), workerMemory, `must be at least ${MIN_WORKER_MEMORY_MIB}Mi: below that the worker cannot start an executor of Spark's minimum size`);
+        f(
+            key("workerMemory"),
+            workerMemory,
+            `must be at least ${MIN_WORKER_MEMORY_MIB}Mi: below that the worker cannot start an executor of Spark's minimum size`,
+        );
     }
     const masterMemory = String(entry.masterMemory ?? "");
     const masterMemoryMiB = parseMemoryMiB(masterMemory);

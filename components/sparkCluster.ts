@@ -47,7 +47,11 @@ export class SparkCluster extends pulumi.ComponentResource {
             labels: extraLabels,
         });
 
-        new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: inNs(`${c.name}-quota`), spec: { hard: spec.quotaHard(c) } }, child);
+        new k8s.core.v1.ResourceQuota(
+            `${name}-quota`,
+            { metadata: inNs(`${c.name}-quota`), spec: { hard: spec.quotaHard(c, args.webUi.serviceType === "LoadBalancer") } },
+            child,
+        );
         new k8s.core.v1.LimitRange(`${name}-limits`, { metadata: inNs(`${c.name}-limits`), spec: spec.limitRangeSpec(c) }, child);
 
         // Spark pods never call the Kubernetes API: a dedicated account with no token mounted.
@@ -92,6 +96,23 @@ export class SparkCluster extends pulumi.ComponentResource {
             child,
         );
 
+        // The UI gets a Service of its own when published, so the RPC port never leaves the cluster.
+        const uiService =
+            args.webUi.serviceType === "LoadBalancer"
+                ? new k8s.core.v1.Service(
+                      `${name}-master-ui`,
+                      {
+                          metadata: { ...inNs(`${c.name}-master-ui`), annotations: args.webUi.annotations },
+                          spec: {
+                              type: "LoadBalancer",
+                              selector: spec.selectorLabels(c.name, "master"),
+                              ports: [{ name: "http", port: spec.PORTS.masterWebUi, targetPort: "http", protocol: "TCP" }],
+                          },
+                      },
+                      child,
+                  )
+                : undefined;
+
         const workerLabels = spec.workloadLabels(c, "worker");
         const workers = new k8s.apps.v1.Deployment(
             `${name}-worker`,
@@ -126,7 +147,13 @@ export class SparkCluster extends pulumi.ComponentResource {
         this.namespace = ns.metadata.name;
         // Derived from the objects, so the URLs resolve only once those exist.
         this.masterUrl = pulumi.all([service.metadata.name, master.metadata.name]).apply(() => spec.masterUrl(c));
-        this.masterWebUiUrl = service.metadata.name.apply(() => spec.masterWebUiUrl(c));
+        this.masterWebUiUrl =
+            uiService === undefined
+                ? service.metadata.name.apply(() => spec.masterWebUiUrl(c))
+                : uiService.status.loadBalancer.apply((lb) => {
+                      const ingress = lb?.ingress?.[0];
+                      return `http://${ingress?.hostname ?? ingress?.ip ?? "pending"}:${spec.PORTS.masterWebUi}`;
+                  });
         this.portForwardCommand = service.metadata.name.apply(() => spec.portForwardCommand(c, args.kubectlContext));
         this.image = pulumi.output(args.image);
         this.sparkVersion = pulumi.output(c.sparkVersion);

@@ -28,13 +28,8 @@ export abstract class KubeconfigPlatform extends pulumi.ComponentResource implem
     protected constructor(type: string, name: string, args: KubeconfigPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super(type, name, {}, opts);
         this.kubectlContext = args.kubeContext;
-        this.kubeconfig =
-            args.kubeconfigPath === undefined ? undefined : pulumi.secret(fs.readFileSync(args.kubeconfigPath, "utf8"));
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            { kubeconfig: this.kubeconfig, context: args.kubeContext },
-            { parent: this },
-        );
+        this.kubeconfig = args.kubeconfigPath === undefined ? undefined : pulumi.secret(fs.readFileSync(args.kubeconfigPath, "utf8"));
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, context: args.kubeContext }, { parent: this });
         this.registerOutputs({ kubeconfig: this.kubeconfig });
     }
 }

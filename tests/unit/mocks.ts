@@ -9,7 +9,8 @@ import { createSparkStack, StackOutputs } from "../../components/sparkStack";
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
 export const PROJECT = "spark-on-k8s";
-export const STACK = "unit";
+/** Stack name the mocks report; the program evaluator (program.ts) sets it per stack file. */
+export const STACK = process.env.SPARK_MOCK_STACK ?? "unit";
 
 /** One registered resource, as the engine would have received it. */
 export interface Recorded {
@@ -22,6 +23,11 @@ export interface Recorded {
 }
 
 let recorded: Recorded[] = [];
+
+/** Everything registered since the last `evaluate` (or since start-up). */
+export function registered(): Recorded[] {
+    return recorded;
+}
 
 /** Extra output state a resource type gets from its (mocked) provider, beyond its inputs. */
 type StateFn = (args: pulumi.runtime.MockResourceArgs) => Record<string, any>;
@@ -41,7 +47,7 @@ export function extendMocks(more: { state?: Record<string, StateFn>; calls?: Rec
     Object.assign(calls, more.calls ?? {});
 }
 
-pulumi.runtime.setMocks(
+void pulumi.runtime.setMocks(
     {
         newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
             recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true });
@@ -109,7 +115,9 @@ export async function evaluate(raw: Record<string, string>, ambient: Record<stri
 export function one(resources: Recorded[], type: string, name?: string): Recorded {
     const found = resources.filter((r) => r.type === type && (name === undefined || r.name === name));
     if (found.length !== 1) {
-        throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+        throw new Error(
+            `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`,
+        );
     }
     return found[0];
 }

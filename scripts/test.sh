@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`; .ci/run calls it). It installs what the tiers need
+# from the package registries (npm packages, Python tools, Spark, the Go-built tools) and
+# runs every tier, each one to the end, then prints one summary line.
+#   SPARK_TEST_TIERS="unit spark"  runs only those tiers (names below).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+ALL_TIERS=(static unit image spark e2e)
+read -r -a TIERS <<<"${SPARK_TEST_TIERS:-${ALL_TIERS[*]}}"
+
+# npm packages, exactly as locked; skipped while node_modules is newer than the lockfile.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+passed=0
+failed=0
+failed_names=()
+
+run_tier() {
+  local name="$1"
+  shift
+  log "=== tier $name: $*"
+  local start=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    log "=== tier $name passed in $((SECONDS - start))s"
+  else
+    failed=$((failed + 1))
+    failed_names+=("$name")
+    log "=== tier $name FAILED after $((SECONDS - start))s"
+  fi
+}
+
+mocha() {
+  TS_NODE_TRANSPILE_ONLY=1 npx mocha "$@"
+}
+
+for tier in "${TIERS[@]}"; do
+  case "$tier" in
+    # 1. Types, lint, formatting.
+    static) run_tier static bash -c 'npx tsc --noEmit && npx eslint . && npx prettier --check . >/dev/null' ;;
+    # 2. The program on Pulumi mocks: every target, config path, output and property.
+    unit) run_tier unit mocha --config .mocharc.unit.json ;;
+    # 3. The Dockerfile and every shell script through hadolint and shellcheck.
+    image) run_tier image bash scripts/spark/lint.sh ;;
+    # 4. The image's entrypoint against a real Spark (pyspark from PyPI, Java from the machine).
+    spark) run_tier spark bash -c 'bash scripts/spark/install.sh >/dev/null && npx mocha --config .mocharc.spark.json' ;;
+    # 5. The real Pulumi engine and Kubernetes provider against a local control plane.
+    e2e) run_tier e2e bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.e2e.json' ;;
+    *) die "unknown tier '$tier' (known: ${ALL_TIERS[*]})" ;;
+  esac
+done
+
+if ((failed > 0)); then
+  log "failed tiers: ${failed_names[*]}"
+fi
+echo "tiers: $passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,178 @@
+// Shared harness of the e2e tier (mocha root hooks): starts the local control plane once,
+// lays out a throwaway copy of the project for the real Pulumi CLI, and stops everything at
+// the end, also when a spec fails. Specs use the helpers below, never their own copies.
+import { spawnSync, SpawnSyncReturns } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
+
+export const ROOT = path.join(__dirname, "..", "..");
+export const TOOLS_BIN = path.join(process.env.SPARK_TOOLS_DIR ?? path.join(ROOT, ".tools"), "bin");
+/** Its own cluster dir, so a cluster left up by `npm run try` is never touched by tests. */
+export const CLUSTER_DIR = process.env.SPARK_E2E_CLUSTER_DIR ?? path.join(ROOT, ".local", "e2e-cluster");
+export const KUBECONFIG = path.join(CLUSTER_DIR, "kubeconfig");
+const PASSPHRASE = "e2e-only-passphrase";
+
+/** The throwaway project copy (real Pulumi.yaml, stack files, program) and its file backend. */
+export let work = "";
+export let project = "";
+
+export interface Result {
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Result {
+    const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
+        cwd: opts.cwd ?? ROOT,
+        env: opts.env ?? process.env,
+        input: opts.input,
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+    });
+    if (r.error) {
+        throw r.error;
+    }
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function check(what: string, r: Result): string {
+    if (r.code !== 0) {
+        throw new Error(`${what} exited ${r.code}\n--- stdout ---\n${r.stdout.slice(-4000)}\n--- stderr ---\n${r.stderr.slice(-4000)}`);
+    }
+    return r.stdout;
+}
+
+/** Environment of the Pulumi CLI: the built tools first on PATH, a private home and a file backend. */
+export function pulumiEnv(): NodeJS.ProcessEnv {
+    return {
+        ...process.env,
+        PATH: `${TOOLS_BIN}:${process.env.PATH}`,
+        PULUMI_HOME: path.join(work, "pulumi-home"),
+        PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
+        PULUMI_SKIP_CONFIRMATIONS: "true",
+        KUBECONFIG,
+    };
+}
+
+/** Runs the real `pulumi` in the project copy; throws with its output unless `allowFail`. */
+export function pulumi(args: string[], opts: { allowFail?: boolean; cwd?: string } = {}): Result {
+    const r = run(path.join(TOOLS_BIN, "pulumi"), [...args, "--non-interactive"], { cwd: opts.cwd ?? project, env: pulumiEnv() });
+    if (!opts.allowFail) {
+        check(`pulumi ${args.join(" ")}`, r);
+    }
+    return r;
+}
+
+export function kubectl(args: string[], opts: { allowFail?: boolean; input?: string } = {}): Result {
+    const r = run(path.join(TOOLS_BIN, "kubectl"), ["--kubeconfig", KUBECONFIG, ...args], { input: opts.input });
+    if (!opts.allowFail) {
+        check(`kubectl ${args.join(" ")}`, r);
+    }
+    return r;
+}
+
+export function kubectlJson(args: string[]): any {
+    return JSON.parse(kubectl([...args, "-o", "json"]).stdout);
+}
+
+/** Stack outputs, secrets shown (only this throwaway backend ever holds them). */
+export function outputs(stack: string): Record<string, any> {
+    return JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets", "--stack", stack]).stdout);
+}
+
+/** Reads a stack file of the copy as a plain `config` map. */
+export function readStackConfig(stack: string): Record<string, unknown> {
+    const file = path.join(project, `Pulumi.${stack}.yaml`);
+    return ((yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> })?.config ?? {}) as Record<string, unknown>;
+}
+
+/** Writes a stack file in the copy, keeping the passphrase salt the CLI stored there. */
+export function writeStackConfig(stack: string, config: Record<string, unknown>): void {
+    const file = path.join(project, `Pulumi.${stack}.yaml`);
+    const current = fs.existsSync(file) ? ((yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown>) ?? {}) : {};
+    fs.writeFileSync(file, yaml.dump({ ...current, config }));
+}
+
+/** Creates a stack in the backend for a stack file of the copy (the file's config is kept). */
+export function initStack(stack: string): void {
+    const file = path.join(project, `Pulumi.${stack}.yaml`);
+    const config = fs.existsSync(file) ? readStackConfig(stack) : {};
+    pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+    writeStackConfig(stack, config);
+}
+
+/** The project's local stack file, pointed at this harness's cluster. */
+export function localStackConfig(): Record<string, unknown> {
+    const real = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
+    return { ...real.config, "spark-on-k8s:kubeconfigPath": KUBECONFIG };
+}
+
+/** Polls `fn` until it returns a truthy value or `seconds` pass; returns the last value. */
+export async function waitFor<T>(what: string, seconds: number, fn: () => T): Promise<T> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+        const value = fn();
+        if (value) {
+            return value;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`timed out after ${seconds}s waiting for ${what}`);
+        }
+        await new Promise((ok) => setTimeout(ok, 250));
+    }
+}
+
+function missingTools(): string[] {
+    return ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kubectl", "kube-apiserver", "etcd", "kwok"].filter(
+        (t) => !fs.existsSync(path.join(TOOLS_BIN, t)),
+    );
+}
+
+/** Lays out the throwaway project: the real program and stack files, node_modules linked. */
+function copyProject(dest: string): void {
+    fs.mkdirSync(dest, { recursive: true });
+    for (const entry of ["Pulumi.yaml", "index.ts", "tsconfig.json", "package.json", "components", "images"]) {
+        fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), { recursive: true });
+    }
+    for (const f of fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
+        fs.copyFileSync(path.join(ROOT, f), path.join(dest, f));
+    }
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dest, "node_modules"));
+}
+
+export const mochaHooks = {
+    beforeAll(this: Mocha.Context): void {
+        this.timeout(180_000);
+        const missing = missingTools();
+        if (missing.length > 0) {
+            throw new Error(`e2e tier: ${missing.join(", ")} not built in ${TOOLS_BIN}; run scripts/tools/build.sh (npm test does)`);
+        }
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "spark-e2e-"));
+        project = path.join(work, "project");
+        copyProject(project);
+        fs.mkdirSync(path.join(work, "state"));
+        const up = run("bash", [path.join(ROOT, "scripts", "cluster", "up.sh"), "--nodes", "3"], {
+            env: { ...process.env, SPARK_LOCAL_CLUSTER_DIR: CLUSTER_DIR },
+        });
+        check("scripts/cluster/up.sh", up);
+        process.stderr.write(`      e2e: control plane up (${CLUSTER_DIR}), project copy in ${project}\n`);
+    },
+    afterAll(this: Mocha.Context): void {
+        this.timeout(120_000);
+        const down = run("bash", [path.join(ROOT, "scripts", "cluster", "down.sh")], {
+            env: { ...process.env, SPARK_LOCAL_CLUSTER_DIR: CLUSTER_DIR },
+        });
+        if (down.code !== 0) {
+            process.stderr.write(`scripts/cluster/down.sh failed:\n${down.stderr}\n`);
+        }
+        if (work !== "" && !process.env.SPARK_E2E_KEEP) {
+            fs.rmSync(work, { recursive: true, force: true });
+        }
+    },
+};

@@ -1,0 +1,184 @@
+// The user's journeys on the real Pulumi engine and Kubernetes provider, against a real
+// kube-apiserver with KWOK-simulated nodes, each checked in the cluster with kubectl.
+// The journeys build on each other (up, scale, refuse, drift, disrupt, destroy), in order.
+import * as assert from "assert";
+import { initStack, kubectl, kubectlJson, localStackConfig, outputs, pulumi, readStackConfig, waitFor, writeStackConfig } from "./harness";
+
+const STACK = "local";
+const NS = "spark-local";
+
+function setConfig(values: Record<string, unknown>): void {
+    const config = readStackConfig(STACK);
+    for (const [k, v] of Object.entries(values)) {
+        const key = `spark-on-k8s:${k}`;
+        if (v === undefined) {
+            delete config[key];
+        } else {
+            config[key] = v;
+        }
+    }
+    writeStackConfig(STACK, config);
+}
+
+function up(): void {
+    pulumi(["up", "--yes", "--skip-preview", "--stack", STACK]);
+}
+
+function available(name: string): number {
+    const d = kubectlJson(["-n", NS, "get", "deployment", name]);
+    return d.status?.availableReplicas ?? 0;
+}
+
+/** resourceVersion of every object the stack manages in the namespace. */
+function resourceVersions(): Record<string, string> {
+    const list = kubectlJson(["-n", NS, "get", "deployments,services,resourcequotas,limitranges,poddisruptionbudgets,serviceaccounts"]);
+    return Object.fromEntries(list.items.map((o: any) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
+}
+
+describe("the local stack on the real engine (simulated nodes)", function () {
+    this.timeout(240_000);
+
+    before(() => {
+        writeStackConfig(STACK, localStackConfig());
+        initStack(STACK);
+    });
+
+    it("1. pulumi up deploys master, workers, Service, quota, limits and PDB, and exports the contract", () => {
+        up();
+        assert.strictEqual(available("spark-master"), 1);
+        assert.strictEqual(available("spark-worker"), 2);
+        const svc = kubectlJson(["-n", NS, "get", "service", "spark-master"]);
+        assert.deepStrictEqual(
+            svc.spec.ports.map((p: any) => [p.name, p.port]),
+            [
+                ["rpc", 7077],
+                ["http", 8080],
+            ],
+        );
+        assert.strictEqual(svc.spec.type, "ClusterIP");
+        kubectl(["-n", NS, "get", "resourcequota", "spark-quota"]);
+        kubectl(["-n", NS, "get", "limitrange", "spark-limits"]);
+        const pdb = kubectlJson(["-n", NS, "get", "poddisruptionbudget", "spark-worker"]);
+        assert.strictEqual(pdb.spec.maxUnavailable, 1);
+        const worker = kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]);
+        const env = Object.fromEntries(worker.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+        assert.strictEqual(env.SPARK_MASTER_URL, "spark://spark-master.spark-local.svc.cluster.local:7077");
+        // Spread over the simulated zones: two workers never share one when three are free.
+        const pods = kubectlJson(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=worker"]).items;
+        const nodes = new Set(pods.map((p: any) => p.spec.nodeName));
+        assert.strictEqual(nodes.size, 2, `workers on ${[...nodes].join(", ")}`);
+
+        const out = outputs(STACK);
+        assert.strictEqual(out.target, "existing");
+        assert.strictEqual(out.namespace, NS);
+        assert.strictEqual(out.masterUrl, "spark://spark-master.spark-local.svc.cluster.local:7077");
+        assert.strictEqual(out.masterWebUiUrl, "http://spark-master.spark-local.svc.cluster.local:8080");
+        assert.strictEqual(out.portForwardCommand, "kubectl --context spark-local -n spark-local port-forward svc/spark-master 8080:8080");
+        assert.strictEqual(out.image, "spark-on-k8s/spark:4.3.0-local");
+        assert.strictEqual(out.sparkVersion, "4.3.0");
+        assert.strictEqual(out.workerReplicas, 2);
+        assert.match(out.kubeconfig, /current-context: spark-local/);
+        assert.deepStrictEqual(Object.keys(out.clusters), ["spark"]);
+        // The kubeconfig is stored encrypted: a plain `stack output` shows it masked.
+        const masked = JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK]).stdout);
+        assert.strictEqual(masked.kubeconfig, "[secret]");
+    });
+
+    it("2. a workerReplicas edit previews as exactly one update and scales the workers, to 0 and back", async () => {
+        setConfig({ workerReplicas: 3 });
+        const preview = JSON.parse(pulumi(["preview", "--json", "--stack", STACK]).stdout);
+        const changed = preview.steps.filter((s: any) => s.op !== "same");
+        assert.deepStrictEqual(
+            changed.map((s: any) => [s.op, s.urn.split("::").pop()]),
+            [["update", "spark-worker"]],
+        );
+        assert.deepStrictEqual(changed[0].diffReasons, ["spec"]);
+        assert.strictEqual(preview.changeSummary.update, 1);
+        up();
+        assert.strictEqual(available("spark-worker"), 3);
+        assert.strictEqual(outputs(STACK).workerReplicas, 3);
+
+        setConfig({ workerReplicas: 0 });
+        up();
+        await waitFor("no worker pods", 30, () => kubectlJson(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=worker"]).items.length === 0);
+        setConfig({ workerReplicas: 2 });
+        up();
+        assert.strictEqual(available("spark-worker"), 2);
+    });
+
+    describe("4. bad config stops pulumi preview, naming the key, and touches nothing", () => {
+        const cases: [string, Record<string, unknown>, RegExp][] = [
+            ["negative workerReplicas", { workerReplicas: -1 }, /spark-on-k8s:workerReplicas = "-1": must be a whole number >= 0/],
+            ["unknown target", { target: "gke" }, /spark-on-k8s:target = "gke": must be one of minikube, eks, aks, existing/],
+            ["malformed workerMemory", { workerMemory: "2GB" }, /spark-on-k8s:workerMemory = "2GB": must be a whole Kubernetes memory quantity/],
+            ["workerCores below 1", { workerCores: 0 }, /spark-on-k8s:workerCores = "0": must be a whole number of cores >= 1/],
+            ["unsupported sparkVersion", { sparkVersion: "2.4.8" }, /spark-on-k8s:sparkVersion = "2.4.8": .*3.5.x or 4.x.y/],
+            ["invalid namespace", { namespace: "Spark_Local" }, /spark-on-k8s:namespace = "Spark_Local": must be a DNS-1123 label/],
+            [
+                "duplicate cluster namespaces",
+                { clusters: [{ name: "a", namespace: "x" }, { name: "b", namespace: "x" }] },
+                /spark-on-k8s:clusters = "x": each cluster needs its own namespace/,
+            ],
+        ];
+        let before: Record<string, string>;
+        let saved: Record<string, unknown>;
+
+        beforeEach(() => {
+            before = resourceVersions();
+            saved = readStackConfig(STACK);
+        });
+        afterEach(() => writeStackConfig(STACK, saved));
+
+        for (const [title, values, message] of cases) {
+            it(title, () => {
+                setConfig(values);
+                const r = pulumi(["preview", "--stack", STACK], { allowFail: true });
+                assert.notStrictEqual(r.code, 0, "preview should fail");
+                assert.match(r.stdout + r.stderr, message);
+                assert.deepStrictEqual(resourceVersions(), before);
+            });
+        }
+    });
+
+    it("5. drift: a deleted worker Deployment is noticed by refresh and restored by up", () => {
+        kubectl(["-n", NS, "delete", "deployment", "spark-worker", "--wait=true"]);
+        const refresh = pulumi(["refresh", "--yes", "--skip-preview", "--stack", STACK, "--json"], { allowFail: true });
+        assert.strictEqual(refresh.code, 0, refresh.stderr);
+        const preview = JSON.parse(pulumi(["preview", "--json", "--stack", STACK]).stdout);
+        const created = preview.steps.filter((s: any) => s.op === "create").map((s: any) => s.urn.split("::").pop());
+        assert.deepStrictEqual(created, ["spark-worker"]);
+        up();
+        assert.strictEqual(available("spark-worker"), 2);
+    });
+
+    it("7. disruption: deleted worker pods heal, and evictions beyond the PDB are refused", async () => {
+        const workers = () => kubectlJson(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=worker"]).items;
+        const first = workers().map((p: any) => p.metadata.name);
+        kubectl(["-n", NS, "delete", "pod", first[0], "--wait=false"]);
+        await waitFor("the worker Deployment to heal", 60, () => available("spark-worker") === 2 && !workers().some((p: any) => p.metadata.name === first[0]));
+
+        // Evict every worker at once: the budget (maxUnavailable 1) admits one, the API server refuses the rest.
+        const names = workers().map((p: any) => p.metadata.name);
+        const results = names.map((name: string) =>
+            kubectl(["create", "--raw", `/api/v1/namespaces/${NS}/pods/${name}/eviction`, "-f", "-"], {
+                allowFail: true,
+                input: JSON.stringify({ apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace: NS } }),
+            }),
+        );
+        const refused = results.filter((r: any) => r.code !== 0);
+        assert.ok(results.some((r: any) => r.code === 0), "one eviction should be admitted");
+        assert.ok(refused.length >= 1, "evictions beyond the budget should be refused");
+        for (const r of refused) {
+            assert.match(r.stderr, /disruption budget/);
+        }
+        await waitFor("the workers to recover", 60, () => available("spark-worker") === 2);
+    });
+
+    it("8. pulumi destroy leaves nothing in the namespace and removes it", async () => {
+        pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK]);
+        await waitFor("the namespace to go", 60, () => kubectl(["get", "namespace", NS], { allowFail: true }).code !== 0);
+        const left = kubectl(["-n", NS, "get", "all", "--no-headers"], { allowFail: true });
+        assert.strictEqual(left.stdout.trim(), "");
+        assert.deepStrictEqual(JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK]).stdout), {});
+    });
+});

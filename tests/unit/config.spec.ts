@@ -1,0 +1,197 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { CLOUD_DEFAULTS } from "../../components/cloudConfig";
+import { ConfigError, DEFAULTS, KNOWN_KEYS, parseConfig } from "../../components/config";
+import "./mocks";
+
+const ROOT = path.join(__dirname, "..", "..");
+
+/** Expects parseConfig to refuse `raw`, with one problem naming `key` and containing `allowed`. */
+function refuses(raw: Record<string, string>, key: string, allowed: RegExp, ambient: Record<string, string> = {}): void {
+    assert.throws(
+        () => parseConfig(raw, ambient),
+        (err: unknown) => {
+            assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+            const problem = err.problems.find((p) => p.startsWith(`spark-on-k8s:${key} = `));
+            assert.ok(problem, `no problem names ${key}: ${err.problems.join(" | ")}`);
+            assert.match(problem, allowed);
+            assert.match(err.message, /nothing was changed/);
+            return true;
+        },
+    );
+}
+
+describe("config", () => {
+    it("declares in Pulumi.yaml exactly the keys and defaults the loader applies", () => {
+        const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+            config: Record<string, { type?: string; default?: unknown }>;
+        };
+        const declared: Record<string, unknown> = {};
+        for (const [key, decl] of Object.entries(project.config)) {
+            if (!key.includes(":")) {
+                declared[key] = decl.default;
+            }
+        }
+        assert.deepStrictEqual(declared, { ...DEFAULTS, ...CLOUD_DEFAULTS });
+        assert.deepStrictEqual(project.config["pulumi:disable-default-providers"], { value: ["kubernetes"] });
+    });
+
+    it("builds one cluster from the flat keys with the defaults", () => {
+        const c = parseConfig({});
+        assert.strictEqual(c.target, "minikube");
+        assert.strictEqual(c.kubeContext, undefined);
+        assert.strictEqual(c.kubeconfigPath, undefined);
+        assert.deepStrictEqual(c.clusters, [
+            {
+                name: "spark",
+                namespace: "spark",
+                workerReplicas: 2,
+                maxWorkerReplicas: 10,
+                sparkVersion: "4.3.0",
+                image: undefined,
+                workerCores: 1,
+                workerMemory: "2Gi",
+                workerMemoryMiB: 2048,
+                masterCores: 1,
+                masterMemory: "1Gi",
+                masterMemoryMiB: 1024,
+                workerMaxUnavailable: 1,
+            },
+        ]);
+    });
+
+    it("reads values as the CLI hands them over (strings)", () => {
+        const c = parseConfig({ workerReplicas: "0", workerCores: "3", workerMemory: "6G", namespace: "team-a", sparkVersion: "3.5.9" });
+        assert.strictEqual(c.clusters[0].workerReplicas, 0);
+        assert.strictEqual(c.clusters[0].workerCores, 3);
+        assert.strictEqual(c.clusters[0].workerMemoryMiB, 5722);
+        assert.strictEqual(c.clusters[0].namespace, "team-a");
+        assert.strictEqual(c.clusters[0].sparkVersion, "3.5.9");
+    });
+
+    it("builds several clusters; entries inherit the flat keys and default their namespace to their name", () => {
+        const c = parseConfig({
+            workerCores: "2",
+            clusters: JSON.stringify([
+                { name: "etl", workerReplicas: 4 },
+                { name: "adhoc", namespace: "spark-adhoc", workerMemory: "4Gi" },
+            ]),
+        });
+        assert.deepStrictEqual(
+            c.clusters.map((x) => [x.name, x.namespace, x.workerReplicas, x.workerCores, x.workerMemory]),
+            [
+                ["etl", "etl", 4, 2, "2Gi"],
+                ["adhoc", "spark-adhoc", 2, 2, "4Gi"],
+            ],
+        );
+    });
+
+    it("accepts a kubeconfig file for the local targets", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "config");
+        fs.writeFileSync(file, "apiVersion: v1\nkind: Config\n");
+        const c = parseConfig({ target: "existing", kubeconfigPath: file, kubeContext: "ctx", image: "registry.local/spark:4.3.0" });
+        assert.strictEqual(c.kubeconfigPath, file);
+        assert.strictEqual(c.kubeContext, "ctx");
+        assert.strictEqual(c.clusters[0].image, "registry.local/spark:4.3.0");
+    });
+
+    describe("refuses bad values before anything is registered, naming key, value and what is allowed", () => {
+        const cases: [string, Record<string, string>, string, RegExp][] = [
+            ["negative workerReplicas", { workerReplicas: "-1" }, "workerReplicas", /"-1": must be a whole number >= 0/],
+            ["fractional workerReplicas", { workerReplicas: "1.5" }, "workerReplicas", /"1.5": must be a whole number >= 0/],
+            ["non-numeric workerReplicas", { workerReplicas: "three" }, "workerReplicas", /"three": must be a whole number/],
+            ["empty workerReplicas", { workerReplicas: "" }, "workerReplicas", /must be a whole number/],
+            ["workerReplicas above the quota", { workerReplicas: "11" }, "workerReplicas", /must not exceed maxWorkerReplicas \(10\)/],
+            ["maxWorkerReplicas 0", { maxWorkerReplicas: "0", workerReplicas: "0" }, "maxWorkerReplicas", /whole number >= 1/],
+            ["unknown target", { target: "gke" }, "target", /"gke": must be one of minikube, eks, aks, existing/],
+            ["malformed workerMemory", { workerMemory: "2GB" }, "workerMemory", /"2GB": must be a whole Kubernetes memory quantity/],
+            ["fractional workerMemory", { workerMemory: "1.5Gi" }, "workerMemory", /must be a whole Kubernetes memory quantity/],
+            ["too small workerMemory", { workerMemory: "512Mi" }, "workerMemory", /at least 1024Mi/],
+            ["malformed masterMemory", { masterMemory: "lots" }, "masterMemory", /"lots": must be a whole Kubernetes memory quantity/],
+            ["too small masterMemory", { masterMemory: "256Mi" }, "masterMemory", /at least 512Mi/],
+            ["workerCores 0", { workerCores: "0" }, "workerCores", /"0": must be a whole number of cores >= 1/],
+            ["fractional workerCores", { workerCores: "0.5" }, "workerCores", /whole number of cores/],
+            ["masterCores 0", { masterCores: "0" }, "masterCores", /whole number of cores >= 1/],
+            [
+                "sparkVersion without patch",
+                { sparkVersion: "4.0" },
+                "sparkVersion",
+                /"4.0": must be a Spark release MAJOR.MINOR.PATCH, 3.5.x or 4.x.y/,
+            ],
+            ["unsupported sparkVersion", { sparkVersion: "2.4.8" }, "sparkVersion", /3.5.x or 4.x.y/],
+            ["sparkVersion with a suffix", { sparkVersion: "4.0.0-preview1" }, "sparkVersion", /MAJOR.MINOR.PATCH/],
+            ["namespace with capitals", { namespace: "Spark" }, "namespace", /"Spark": must be a DNS-1123 label/],
+            ["namespace too long", { namespace: "a".repeat(64) }, "namespace", /DNS-1123 label: at most 63/],
+            ["namespace ending in -", { namespace: "spark-" }, "namespace", /DNS-1123/],
+            ["a namespace that always exists", { namespace: "kube-system" }, "namespace", /always exist and cannot be created/],
+            ["the default namespace", { namespace: "default" }, "namespace", /always exist/],
+            ["untagged image", { image: "apache/spark" }, "image", /with a tag or digest/],
+            ["latest image", { image: "apache/spark:latest" }, "image", /must pin a version/],
+            ["workerMaxUnavailable 0", { workerMaxUnavailable: "0" }, "workerMaxUnavailable", /whole number >= 1/],
+            ["a typo'd key", { workerReplica: "3" }, "workerReplica", /unknown key; the keys this stack reads are .*workerReplicas/],
+            ["kubeContext on a cloud", { target: "eks", kubeContext: "x" }, "kubeContext", /only to the minikube and existing targets/],
+            [
+                "a missing kubeconfig file",
+                { kubeconfigPath: "/nonexistent/kubeconfig" },
+                "kubeconfigPath",
+                /must name an existing kubeconfig file/,
+            ],
+            ["existing target without an image", { target: "existing" }, "image", /set a prebuilt image/],
+            ["clusters that is not a list", { clusters: "{}" }, "clusters", /non-empty list of objects/],
+            ["clusters that is not JSON", { clusters: "etl,adhoc" }, "clusters", /non-empty list/],
+            ["an empty clusters list", { clusters: "[]" }, "clusters", /non-empty list/],
+            ["a cluster entry that is a string", { clusters: '["etl"]' }, "clusters[0]", /must be an object/],
+            ["a cluster without a name", { clusters: '[{"workerReplicas": 1}]' }, "clusters[0].name", /lowercase DNS label/],
+            ["a cluster name starting with a digit", { clusters: '[{"name": "1st"}]' }, "clusters[0].name", /starting with a letter/],
+            [
+                "a cluster name too long",
+                { clusters: JSON.stringify([{ name: "c".repeat(41) }]) },
+                "clusters[0].name",
+                /at most 40 characters/,
+            ],
+            [
+                "an unknown cluster key",
+                { clusters: '[{"name": "etl", "replicas": 3}]' },
+                "clusters[0].replicas",
+                /unknown key; allowed: name, namespace/,
+            ],
+            [
+                "a bad value in a cluster entry",
+                { clusters: '[{"name": "etl", "workerReplicas": -2}]' },
+                "clusters[0].workerReplicas",
+                /whole number >= 0/,
+            ],
+            [
+                "duplicate cluster names",
+                { clusters: '[{"name": "etl", "namespace": "a"}, {"name": "etl", "namespace": "b"}]' },
+                "clusters",
+                /own name; "etl" is used twice/,
+            ],
+            [
+                "duplicate namespaces",
+                { clusters: '[{"name": "etl", "namespace": "x"}, {"name": "adhoc", "namespace": "x"}]' },
+                "clusters",
+                /own namespace; "x" is used twice/,
+            ],
+        ];
+        for (const [title, raw, key, allowed] of cases) {
+            it(title, () => refuses(raw, key, allowed));
+        }
+
+        it("reports every problem at once", () => {
+            assert.throws(
+                () => parseConfig({ workerReplicas: "-1", target: "gke", workerMemory: "x" }),
+                (err: unknown) => err instanceof ConfigError && err.problems.length === 3,
+            );
+        });
+    });
+
+    it("lists every known key in the unknown-key message", () => {
+        for (const key of ["target", "workerReplicas", "clusters", "image"]) {
+            assert.ok(KNOWN_KEYS.includes(key), key);
+        }
+    });
+});

@@ -1,0 +1,336 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { all, evaluate, Evaluation, isSecret, one, Recorded } from "./mocks";
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SERVICE = "kubernetes:core/v1:Service";
+
+function kubeconfigFile(): string {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "kubeconfig");
+    fs.writeFileSync(file, "apiVersion: v1\nkind: Config\ncurrent-context: lab\n");
+    return file;
+}
+
+function env(container: any): Record<string, unknown> {
+    return Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+}
+
+/** Every Kubernetes object of the evaluation. */
+function k8sObjects(e: Evaluation): Recorded[] {
+    return e.resources.filter((r) => r.type.startsWith("kubernetes:"));
+}
+
+describe("SparkCluster on the minikube target (dev-like config)", () => {
+    let e: Evaluation;
+    before(async () => {
+        e = await evaluate({
+            namespace: "spark-dev",
+            workerReplicas: "3",
+            workerMemory: "1Gi",
+            masterMemory: "1Gi",
+            maxWorkerReplicas: "4",
+        });
+    });
+
+    it("creates exactly the expected objects, all on the platform's explicit provider", () => {
+        const provider = one(e.resources, "pulumi:providers:kubernetes");
+        assert.strictEqual(provider.name, "minikube-k8s");
+        assert.strictEqual(provider.inputs.context, "minikube");
+        assert.strictEqual(provider.inputs.kubeconfig, undefined);
+        assert.deepStrictEqual(
+            k8sObjects(e)
+                .map((r) => `${r.type} ${r.name}`)
+                .sort(),
+            [
+                "kubernetes:apps/v1:Deployment spark-master",
+                "kubernetes:apps/v1:Deployment spark-worker",
+                "kubernetes:core/v1:LimitRange spark-limits",
+                "kubernetes:core/v1:Namespace spark-ns",
+                "kubernetes:core/v1:ResourceQuota spark-quota",
+                "kubernetes:core/v1:Service spark-master-svc",
+                "kubernetes:core/v1:ServiceAccount spark-sa",
+                "kubernetes:policy/v1:PodDisruptionBudget spark-worker-pdb",
+            ],
+        );
+        for (const r of k8sObjects(e)) {
+            assert.match(r.provider ?? "", /pulumi:providers:kubernetes::minikube-k8s::/, `${r.name} provider`);
+        }
+    });
+
+    it("puts every namespaced object in the cluster's namespace under shared labels", () => {
+        assert.strictEqual(one(e.resources, "kubernetes:core/v1:Namespace").inputs.metadata.name, "spark-dev");
+        for (const r of k8sObjects(e).filter((x) => x.type !== "kubernetes:core/v1:Namespace")) {
+            assert.strictEqual(r.inputs.metadata.namespace, "spark-dev", r.name);
+            assert.strictEqual(r.inputs.metadata.labels["app.kubernetes.io/instance"], "spark", r.name);
+            assert.strictEqual(r.inputs.metadata.labels["app.kubernetes.io/managed-by"], "pulumi", r.name);
+        }
+    });
+
+    it("runs one master, recreated on change, with selector = template labels = Service selector", () => {
+        const master = one(e.resources, DEPLOYMENT, "spark-master").inputs;
+        assert.strictEqual(master.metadata.name, "spark-master");
+        assert.strictEqual(master.spec.replicas, 1);
+        assert.deepStrictEqual(master.spec.strategy, { type: "Recreate" });
+        const selector = {
+            "app.kubernetes.io/name": "spark",
+            "app.kubernetes.io/instance": "spark",
+            "app.kubernetes.io/component": "master",
+        };
+        assert.deepStrictEqual(master.spec.selector.matchLabels, selector);
+        assert.deepStrictEqual(master.spec.template.metadata.labels, {
+            ...selector,
+            "app.kubernetes.io/part-of": "spark-on-k8s",
+            "app.kubernetes.io/managed-by": "pulumi",
+            "app.kubernetes.io/version": "4.3.0",
+        });
+        const svc = one(e.resources, SERVICE).inputs;
+        assert.strictEqual(svc.metadata.name, "spark-master");
+        assert.strictEqual(svc.spec.type, "ClusterIP");
+        assert.deepStrictEqual(svc.spec.selector, selector);
+        assert.deepStrictEqual(svc.spec.ports, [
+            { name: "rpc", port: 7077, targetPort: "rpc", protocol: "TCP" },
+            { name: "http", port: 8080, targetPort: "http", protocol: "TCP" },
+        ]);
+        const c = master.spec.template.spec.containers[0];
+        assert.deepStrictEqual(c.args, ["master"]);
+        assert.deepStrictEqual(
+            c.ports.map((p: any) => [p.name, p.containerPort]),
+            [
+                ["rpc", 7077],
+                ["http", 8080],
+            ],
+        );
+        assert.deepStrictEqual(c.resources, { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } });
+        assert.deepStrictEqual(env(c), {
+            SPARK_LOCAL_IP: { fieldRef: { fieldPath: "status.podIP" } },
+            SPARK_MASTER_HOST: { fieldRef: { fieldPath: "status.podIP" } },
+            SPARK_MASTER_PORT: "7077",
+            SPARK_MASTER_WEBUI_PORT: "8080",
+            SPARK_DAEMON_MEMORY: "768m",
+        });
+        for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+            assert.deepStrictEqual(c[probe].httpGet, { path: "/", port: "http" }, probe);
+        }
+    });
+
+    it("sizes workers with requests = limits, mirrored into Spark's env with JVM overhead kept out", () => {
+        const w = one(e.resources, DEPLOYMENT, "spark-worker").inputs;
+        assert.strictEqual(w.spec.replicas, 3);
+        assert.deepStrictEqual(w.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } });
+        const selector = {
+            "app.kubernetes.io/name": "spark",
+            "app.kubernetes.io/instance": "spark",
+            "app.kubernetes.io/component": "worker",
+        };
+        assert.deepStrictEqual(w.spec.selector.matchLabels, selector);
+        for (const [k, v] of Object.entries(selector)) {
+            assert.strictEqual(w.spec.template.metadata.labels[k], v);
+        }
+        const c = w.spec.template.spec.containers[0];
+        assert.deepStrictEqual(c.args, ["worker"]);
+        assert.deepStrictEqual(c.resources, { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } });
+        assert.deepStrictEqual(env(c), {
+            SPARK_LOCAL_IP: { fieldRef: { fieldPath: "status.podIP" } },
+            SPARK_MASTER_URL: "spark://spark-master.spark-dev.svc.cluster.local:7077",
+            SPARK_WORKER_CORES: "1",
+            SPARK_WORKER_MEMORY: "544m",
+            SPARK_WORKER_PORT: "7078",
+            SPARK_WORKER_WEBUI_PORT: "8081",
+            SPARK_WORKER_DIR: "/opt/spark/work",
+            SPARK_DAEMON_MEMORY: "192m",
+        });
+        assert.deepStrictEqual(
+            c.ports.map((p: any) => [p.name, p.containerPort]),
+            [
+                ["rpc", 7078],
+                ["http", 8081],
+            ],
+        );
+        for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+            assert.deepStrictEqual(c[probe].httpGet, { path: "/", port: "http" }, probe);
+        }
+        assert.deepStrictEqual(
+            w.spec.template.spec.topologySpreadConstraints.map((t: any) => [
+                t.topologyKey,
+                t.maxSkew,
+                t.whenUnsatisfiable,
+                t.labelSelector.matchLabels,
+            ]),
+            [
+                ["kubernetes.io/hostname", 1, "ScheduleAnyway", selector],
+                ["topology.kubernetes.io/zone", 1, "ScheduleAnyway", selector],
+            ],
+        );
+    });
+
+    it("runs every pod non-root, read-only, without an API token, on the image built for it", () => {
+        for (const name of ["spark-master", "spark-worker"]) {
+            const pod = one(e.resources, DEPLOYMENT, name).inputs.spec.template.spec;
+            assert.strictEqual(pod.serviceAccountName, "spark-spark");
+            assert.strictEqual(pod.automountServiceAccountToken, false);
+            assert.strictEqual(pod.securityContext.runAsNonRoot, true);
+            assert.strictEqual(pod.securityContext.runAsUser, 185);
+            const c = pod.containers[0];
+            assert.strictEqual(c.image, e.outputs.image);
+            assert.strictEqual(c.imagePullPolicy, "IfNotPresent");
+            assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"] });
+            assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true);
+            assert.strictEqual(c.securityContext.allowPrivilegeEscalation, false);
+            assert.deepStrictEqual(
+                c.volumeMounts.map((m: any) => m.mountPath),
+                ["/opt/spark/work", "/tmp"],
+            );
+        }
+        assert.strictEqual(one(e.resources, "kubernetes:core/v1:ServiceAccount").inputs.automountServiceAccountToken, false);
+    });
+
+    it("protects workers with a disruption budget and sizes quota and limits from the config", () => {
+        const pdb = one(e.resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs;
+        assert.strictEqual(pdb.spec.maxUnavailable, 1);
+        assert.deepStrictEqual(
+            pdb.spec.selector.matchLabels,
+            one(e.resources, DEPLOYMENT, "spark-worker").inputs.spec.selector.matchLabels,
+        );
+        // master 1 core/1Gi + (4 max workers + 1 client) x 1 core/1Gi
+        assert.deepStrictEqual(one(e.resources, "kubernetes:core/v1:ResourceQuota").inputs.spec.hard, {
+            pods: "6",
+            "requests.cpu": "6",
+            "limits.cpu": "6",
+            "requests.memory": "6144Mi",
+            "limits.memory": "6144Mi",
+            "services.nodeports": "0",
+            "services.loadbalancers": "0",
+        });
+        assert.deepStrictEqual(one(e.resources, "kubernetes:core/v1:LimitRange").inputs.spec.limits, [
+            {
+                type: "Container",
+                default: { cpu: "1", memory: "1024Mi" },
+                defaultRequest: { cpu: "1", memory: "1024Mi" },
+                max: { cpu: "1", memory: "1024Mi" },
+            },
+        ]);
+    });
+
+    it("builds the image into minikube's Docker without pushing, tagged by version and content", () => {
+        const image = one(e.resources, "docker:index/image:Image").inputs;
+        assert.match(image.imageName, /^spark-on-k8s\/spark:4\.3\.0-[0-9a-f]{12}$/);
+        assert.strictEqual(image.skipPush, true);
+        assert.strictEqual(image.registry, undefined);
+        assert.deepStrictEqual(image.build.args, { SPARK_VERSION: "4.3.0" });
+        assert.strictEqual(image.build.platform, "linux/amd64");
+        assert.strictEqual(e.outputs.image, image.imageName);
+    });
+
+    it("exports the output contract", () => {
+        const { clusters, ...flat } = e.outputs;
+        const expected = {
+            namespace: "spark-dev",
+            masterUrl: "spark://spark-master.spark-dev.svc.cluster.local:7077",
+            masterWebUiUrl: "http://spark-master.spark-dev.svc.cluster.local:8080",
+            portForwardCommand: "kubectl --context minikube -n spark-dev port-forward svc/spark-master 8080:8080",
+            image: e.outputs.image,
+            sparkVersion: "4.3.0",
+            workerReplicas: 3,
+        };
+        assert.deepStrictEqual(flat, { target: "minikube", clusterName: undefined, kubeconfig: undefined, ...expected });
+        assert.deepStrictEqual(clusters, { spark: expected });
+    });
+});
+
+describe("SparkCluster on the existing target", () => {
+    let e: Evaluation;
+    let file: string;
+    before(async () => {
+        file = kubeconfigFile();
+        e = await evaluate({ target: "existing", kubeconfigPath: file, kubeContext: "lab", image: "registry.example.com/spark:4.3.0" });
+    });
+
+    it("uses the given kubeconfig's content and context, and exports it only as a secret", async () => {
+        const provider = one(e.resources, "pulumi:providers:kubernetes");
+        assert.strictEqual(provider.name, "existing-k8s");
+        assert.strictEqual(provider.inputs.context, "lab");
+        // The engine receives it as a secret (Pulumi's secret signature wraps the value).
+        assert.deepStrictEqual(provider.inputs.kubeconfig, { [SECRET_SIG]: SECRET_VALUE_SIG, value: fs.readFileSync(file, "utf8") });
+        assert.ok(e.stack.kubeconfig);
+        assert.strictEqual(await isSecret(e.stack.kubeconfig), true);
+        assert.strictEqual(e.outputs.kubeconfig, fs.readFileSync(file, "utf8"));
+        for (const r of k8sObjects(e)) {
+            assert.match(r.provider ?? "", /::existing-k8s::/, r.name);
+        }
+    });
+
+    it("deploys the prebuilt image as is, building nothing", () => {
+        assert.deepStrictEqual(all(e.resources, "docker:index/image:Image"), []);
+        for (const name of ["spark-master", "spark-worker"]) {
+            assert.strictEqual(
+                one(e.resources, DEPLOYMENT, name).inputs.spec.template.spec.containers[0].image,
+                "registry.example.com/spark:4.3.0",
+            );
+        }
+        assert.strictEqual(e.outputs.image, "registry.example.com/spark:4.3.0");
+        assert.strictEqual(e.outputs.portForwardCommand, "kubectl --context lab -n spark port-forward svc/spark-master 8080:8080");
+    });
+
+    it("uses the current context when none is given", async () => {
+        const e2 = await evaluate({ target: "existing", image: "registry.example.com/spark:4.3.0" });
+        const provider = one(e2.resources, "pulumi:providers:kubernetes");
+        assert.strictEqual(provider.inputs.context, undefined);
+        assert.strictEqual(provider.inputs.kubeconfig, undefined);
+        assert.strictEqual(e2.outputs.kubeconfig, undefined);
+        assert.strictEqual(e2.outputs.portForwardCommand, "kubectl -n spark port-forward svc/spark-master 8080:8080");
+    });
+});
+
+describe("several SparkClusters on one Kubernetes cluster", () => {
+    let e: Evaluation;
+    before(async () => {
+        e = await evaluate({
+            clusters: JSON.stringify([
+                { name: "etl", workerReplicas: 4, workerCores: 2, workerMemory: "4Gi" },
+                { name: "adhoc", namespace: "spark-adhoc", sparkVersion: "3.5.9" },
+            ]),
+        });
+    });
+
+    it("gives each cluster its own namespace and objects, on one provider", () => {
+        const namespaces = all(e.resources, "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata.name);
+        assert.deepStrictEqual(namespaces.sort(), ["etl", "spark-adhoc"]);
+        assert.strictEqual(all(e.resources, "pulumi:providers:kubernetes").length, 1);
+        assert.strictEqual(all(e.resources, DEPLOYMENT).length, 4);
+        const etlWorker = one(e.resources, DEPLOYMENT, "etl-worker").inputs;
+        assert.strictEqual(etlWorker.metadata.namespace, "etl");
+        assert.strictEqual(etlWorker.spec.replicas, 4);
+        assert.strictEqual(env(etlWorker.spec.template.spec.containers[0]).SPARK_WORKER_CORES, "2");
+        assert.strictEqual(
+            env(etlWorker.spec.template.spec.containers[0]).SPARK_MASTER_URL,
+            "spark://etl-master.etl.svc.cluster.local:7077",
+        );
+        const adhocWorker = one(e.resources, DEPLOYMENT, "adhoc-worker").inputs;
+        assert.strictEqual(adhocWorker.metadata.namespace, "spark-adhoc");
+        assert.strictEqual(adhocWorker.spec.replicas, 2);
+        assert.strictEqual(
+            env(adhocWorker.spec.template.spec.containers[0]).SPARK_MASTER_URL,
+            "spark://adhoc-master.spark-adhoc.svc.cluster.local:7077",
+        );
+    });
+
+    it("builds one image per Spark version", () => {
+        const images = all(e.resources, "docker:index/image:Image").map((r) => r.inputs.build.args.SPARK_VERSION);
+        assert.deepStrictEqual(images.sort(), ["3.5.9", "4.3.0"]);
+        assert.match(e.outputs.clusters.adhoc.image, /:3\.5\.9-/);
+        assert.match(e.outputs.clusters.etl.image, /:4\.3\.0-/);
+    });
+
+    it("exports every cluster by name, the first one flat", () => {
+        assert.deepStrictEqual(Object.keys(e.outputs.clusters), ["etl", "adhoc"]);
+        assert.strictEqual(e.outputs.namespace, "etl");
+        assert.strictEqual(e.outputs.masterUrl, "spark://etl-master.etl.svc.cluster.local:7077");
+        assert.strictEqual(e.outputs.clusters.adhoc.masterUrl, "spark://adhoc-master.spark-adhoc.svc.cluster.local:7077");
+        assert.strictEqual(e.outputs.clusters.adhoc.workerReplicas, 2);
+        assert.strictEqual(e.outputs.clusters.etl.workerReplicas, 4);
+    });
+});
