@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../config";
+import { AksPlatform } from "./aks";
+import { EksPlatform } from "./eks";
 import { ExistingPlatform } from "./existing";
 import { MinikubePlatform } from "./minikube";
 import { Platform } from "./platform";
@@ -15,8 +17,15 @@ export function createPlatform(name: string, config: StackConfig, opts?: pulumi.
         case "existing":
             return new ExistingPlatform(name, { kubeContext: config.kubeContext, kubeconfigPath: config.kubeconfigPath }, opts);
         case "eks":
+            if (config.eks === undefined) {
+                throw new Error("target eks without its validated settings (components/config.ts)");
+            }
+            return new EksPlatform(name, { config: config.eks }, opts);
         case "aks":
-            throw new Error(`target ${target}: not implemented yet`);
+            if (config.aks === undefined) {
+                throw new Error("target aks without its validated settings (components/config.ts)");
+            }
+            return new AksPlatform(name, { config: config.aks }, opts);
         default: {
             const unreachable: never = target;
             throw new Error(`unknown target ${String(unreachable)}`);

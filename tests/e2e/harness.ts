@@ -12,7 +12,8 @@ export const TOOLS_BIN = path.join(process.env.SPARK_TOOLS_DIR ?? path.join(ROOT
 /** Its own cluster dir, so a cluster left up by `npm run try` is never touched by tests. */
 export const CLUSTER_DIR = process.env.SPARK_E2E_CLUSTER_DIR ?? path.join(ROOT, ".local", "e2e-cluster");
 export const KUBECONFIG = path.join(CLUSTER_DIR, "kubeconfig");
-const PASSPHRASE = "e2e-only-passphrase";
+/** The local stack file's salt belongs to this dev-only passphrase (see Pulumi.local.yaml). */
+const PASSPHRASE = "spark-local";
 
 /** The throwaway project copy (real Pulumi.yaml, stack files, program) and its file backend. */
 export let work = "";
@@ -146,33 +147,47 @@ function copyProject(dest: string): void {
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dest, "node_modules"));
 }
 
+/** Starts the control plane and lays out the project copy; idempotent per process. */
+export function startEnvironment(): void {
+    if (work !== "") {
+        return;
+    }
+    const missing = missingTools();
+    if (missing.length > 0) {
+        throw new Error(`e2e tier: ${missing.join(", ")} not built in ${TOOLS_BIN}; run scripts/tools/build.sh (npm test does)`);
+    }
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "spark-e2e-"));
+    project = path.join(work, "project");
+    copyProject(project);
+    fs.mkdirSync(path.join(work, "state"));
+    const up = run("bash", [path.join(ROOT, "scripts", "cluster", "up.sh"), "--nodes", "3"], {
+        env: { ...process.env, SPARK_LOCAL_CLUSTER_DIR: CLUSTER_DIR },
+    });
+    check("scripts/cluster/up.sh", up);
+    process.stderr.write(`      e2e: control plane up (${CLUSTER_DIR}), project copy in ${project}\n`);
+}
+
+/** Stops the control plane and removes the project copy (kept with SPARK_E2E_KEEP=1). */
+export function stopEnvironment(): void {
+    const down = run("bash", [path.join(ROOT, "scripts", "cluster", "down.sh")], {
+        env: { ...process.env, SPARK_LOCAL_CLUSTER_DIR: CLUSTER_DIR },
+    });
+    if (down.code !== 0) {
+        process.stderr.write(`scripts/cluster/down.sh failed:\n${down.stderr}\n`);
+    }
+    if (work !== "" && !process.env.SPARK_E2E_KEEP) {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+    work = "";
+}
+
 export const mochaHooks = {
     beforeAll(this: Mocha.Context): void {
         this.timeout(180_000);
-        const missing = missingTools();
-        if (missing.length > 0) {
-            throw new Error(`e2e tier: ${missing.join(", ")} not built in ${TOOLS_BIN}; run scripts/tools/build.sh (npm test does)`);
-        }
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "spark-e2e-"));
-        project = path.join(work, "project");
-        copyProject(project);
-        fs.mkdirSync(path.join(work, "state"));
-        const up = run("bash", [path.join(ROOT, "scripts", "cluster", "up.sh"), "--nodes", "3"], {
-            env: { ...process.env, SPARK_LOCAL_CLUSTER_DIR: CLUSTER_DIR },
-        });
-        check("scripts/cluster/up.sh", up);
-        process.stderr.write(`      e2e: control plane up (${CLUSTER_DIR}), project copy in ${project}\n`);
+        startEnvironment();
     },
     afterAll(this: Mocha.Context): void {
         this.timeout(120_000);
-        const down = run("bash", [path.join(ROOT, "scripts", "cluster", "down.sh")], {
-            env: { ...process.env, SPARK_LOCAL_CLUSTER_DIR: CLUSTER_DIR },
-        });
-        if (down.code !== 0) {
-            process.stderr.write(`scripts/cluster/down.sh failed:\n${down.stderr}\n`);
-        }
-        if (work !== "" && !process.env.SPARK_E2E_KEEP) {
-            fs.rmSync(work, { recursive: true, force: true });
-        }
+        stopEnvironment();
     },
 };

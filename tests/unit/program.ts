@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     if (stack === "--floor") {
         // The bench's floor: the same process loading every SDK the program uses, registering nothing.
         await import("./mocks");
+        await import("./cloudMocks");
         await import("../../components/sparkStack");
         process.stdout.write(JSON.stringify({ usage: usage() }));
         return;
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     const config = { ...stackConfig(stack), ...(overridesFile ? JSON.parse(fs.readFileSync(overridesFile, "utf8")) : {}) };
     process.env.SPARK_MOCK_STACK = stack;
     const mocks = await import("./mocks");
+    await import("./cloudMocks");
     pulumi.runtime.setAllConfig(config);
     process.chdir(ROOT);
     const program = await import("../../index");
