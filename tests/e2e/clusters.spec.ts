@@ -36,8 +36,7 @@ describe("several clusters from one stack (real engine)", function () {
             ["etl", "etl"],
             ["spark-adhoc", "adhoc"],
         ]) {
-            kubectl(["-n", ns, "get", "service", `${name}-master`, "resourcequota", `${name}-quota`]);
-            kubectl(["-n", ns, "get", "poddisruptionbudget", `${name}-worker`]);
+            kubectl(["-n", ns, "get", `service/${name}-master`, `resourcequota/${name}-quota`, `limitrange/${name}-limits`, `poddisruptionbudget/${name}-worker`]);
         }
         const out = outputs(STACK);
         assert.deepStrictEqual(Object.keys(out.clusters), ["etl", "adhoc"]);

@@ -86,13 +86,14 @@ describe("the local stack on the real engine (simulated nodes)", function () {
 
     it("2. a workerReplicas edit previews as exactly one update and scales the workers, to 0 and back", async () => {
         setConfig({ workerReplicas: 3 });
-        const preview = JSON.parse(pulumi(["preview", "--json", "--stack", STACK]).stdout);
+        const preview = JSON.parse(pulumi(["preview", "--json", "--diff", "--stack", STACK]).stdout);
         const changed = preview.steps.filter((s: any) => s.op !== "same");
         assert.deepStrictEqual(
             changed.map((s: any) => [s.op, s.urn.split("::").pop()]),
             [["update", "spark-worker"]],
         );
-        assert.deepStrictEqual(changed[0].diffReasons, ["spec"]);
+        assert.deepStrictEqual(Object.keys(changed[0].detailedDiff), ["spec.replicas"]);
+        assert.deepStrictEqual(Object.keys(preview.changeSummary), ["same", "update"]);
         assert.strictEqual(preview.changeSummary.update, 1);
         up();
         assert.strictEqual(available("spark-worker"), 3);

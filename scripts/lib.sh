@@ -1,0 +1,260 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/tools and scripts/cluster. Source it; it does not run anything
+# by itself except loading the pinned versions.
+
+# The repository root, from this file's location (works from any working directory).
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Built tools live here (git-ignored). Overridable so several clones can share one build.
+# Absolute, so it means the same after a `cd`.
+TOOLS_DIR="$(realpath -m "${SPARK_TOOLS_DIR:-$REPO_ROOT/.tools}")"
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TOOLS_BIN="$TOOLS_DIR/bin"
+
+# shellcheck source=scripts/versions.env
+source "$REPO_ROOT/scripts/versions.env"
+# Staging modules (k8s.io/api, client-go, ...) are versioned v0.<minor>.<patch>.
+KUBERNETES_STAGING_VERSION="v0.${KUBERNETES_VERSION#v1.}"
+
+log() {
+  printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
+}
+
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# Milliseconds since the epoch, and the seconds elapsed since such a stamp ("4.2s").
+now_ms() {
+  local t="${EPOCHREALTIME/[.,]/}"
+  echo $((t / 1000))
+}
+since() {
+  local ms=$(($(now_ms) - $1))
+  printf '%d.%ds' $((ms / 1000)) $((ms % 1000 / 100))
+}
+
+# Prints N distinct free TCP ports on 127.0.0.1, one per line. They are picked below the
+# kernel's ephemeral range: a port from that range, free now, can be taken a moment later
+# as the source port of some outgoing connection (say, apiserver to etcd) before the
+# server meant for it binds it.
+free_ports() {
+  python3 - "${1:-1}" <<'PY'
+import random, socket, sys
+with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+    ephemeral_low = int(f.read().split()[0])
+low, high = 10000, ephemeral_low
+if high - low < 1000:  # an unusual ephemeral range: take any unprivileged port
+    low, high = 1024, 65536
+chosen = []
+for _ in range(10000):
+    if len(chosen) == int(sys.argv[1]):
+        break
+    port = random.randrange(low, high)
+    if port in chosen:
+        continue
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    chosen.append(port)
+else:
+    sys.exit("no free ports found")
+print("\n".join(map(str, chosen)))
+PY
+}
+
+# wait_for TIMEOUT_SECONDS DESCRIPTION COMMAND...: runs COMMAND every 0.2 s until it
+# succeeds; returns 1 (after logging) if it never does within the timeout.
+wait_for() {
+  local timeout="$1" what="$2"
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "timed out after ${timeout}s waiting for $what"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# Makes sure `go` is callable (it lives outside PATH on some machines).
+require_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    if [[ -x /usr/local/go/bin/go ]]; then
+      PATH="/usr/local/go/bin:$PATH"
+    else
+      die "go not found; install Go 1.26 or later"
+    fi
+  fi
+}
+
+# --- Wrapper Go modules for the pinned tools (used by tools/build.sh and tools/pin.sh) ---
+
+# Commands built from k8s.io/kubernetes/cmd/<name>. Add kubelet / kube-proxy here.
+KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+
+# The wrapper modules, in build order (biggest builds run one after another anyway).
+# shellcheck disable=SC2034 # used by tools/pin.sh
+WRAPPER_TOOLS=(etcd kubernetes pulumi pulumi-language-nodejs pulumi-resource-kubernetes)
+
+# module_dir MODULE@VERSION: the module's directory in the Go module cache (downloads it).
+module_dir() {
+  go mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error","no Dir")))'
+}
+
+# upstream_replaces MODULE@VERSION: `go mod edit` flags repeating the module's own
+# replace directives that point at other module versions (those at local paths are
+# skipped). A dependency's replaces do not apply to the module that requires it, so a
+# wrapper building upstream's command must copy them to build what upstream builds.
+upstream_replaces() {
+  awk '
+    /^replace \($/ { block = 1; next }
+    block && /^\)/ { block = 0; next }
+    (block || /^replace /) && /=>/ {
+      sub(/^replace /, ""); sub(/\/\/.*/, "")
+      split($0, side, "=>"); n = split(side[1], l, " "); m = split(side[2], r, " ")
+      if (m == 2) printf "-replace=%s=%s@%s\n", (n == 2 ? l[1] "@" l[2] : l[1]), r[1], r[2]
+    }' "$(module_dir "$1")/go.mod"
+}
+
+# write_wrapper_gomod TOOL DIR: writes DIR/go.mod for TOOL from versions.env alone (module,
+# requirements, replaces, tool directives). `go mod tidy` then completes it; since minimal
+# version selection is deterministic, the result is a function of versions.env.
+write_wrapper_gomod() {
+  local tool="$1" dir="$2" m
+  local -a edits=()
+  case "$tool" in
+    pulumi)
+      edits=(-require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION"
+        -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION"
+        -tool="github.com/pulumi/pulumi/pkg/v3/cmd/pulumi")
+      # Upstream builds the CLI with pkg as the main module, so pkg's replaces applied.
+      mapfile -t -O "${#edits[@]}" edits < <(upstream_replaces "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION")
+      ;;
+    pulumi-language-nodejs)
+      # sdk's own replace (golang.org/x/text => v0.3.6) is deliberately not copied: the
+      # host builds and works with what minimal version selection picks.
+      edits=(-require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_LANGUAGE_NODEJS_SDK_VERSION"
+        -tool="github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs")
+      ;;
+    pulumi-resource-kubernetes)
+      edits=(-require="github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_PROVIDER_MODULE")
+      ;;
+    kubernetes)
+      edits=(-require="k8s.io/kubernetes@$KUBERNETES_VERSION")
+      # k8s.io/kubernetes replaces its staging modules with ./staging paths, which a
+      # dependent module cannot use: point each at its published v0.x release instead.
+      local gomod
+      gomod="$(module_dir "k8s.io/kubernetes@$KUBERNETES_VERSION")/go.mod"
+      while read -r m; do
+        edits+=(-replace="$m=$m@$KUBERNETES_STAGING_VERSION")
+      done < <(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod")
+      for m in "${KUBERNETES_COMMANDS[@]}"; do
+        edits+=(-tool="k8s.io/kubernetes/cmd/$m")
+      done
+      ;;
+    etcd)
+      edits=(-require="go.etcd.io/etcd/server/v3@$ETCD_VERSION")
+      ;;
+    *) die "unknown wrapper tool: $tool" ;;
+  esac
+  printf 'module spark-on-k8s/tools/%s\n\ngo 1.26.0\n' "$tool" >"$dir/go.mod"
+  (cd "$dir" && go mod edit "${edits[@]}")
+}
+
+# prepare_wrapper TOOL DIR: lays out a buildable copy of scripts/tools/go/TOOL in DIR: its
+# committed sources and go.sum, a go.mod written from versions.env, generated files, and a
+# `go mod tidy` (which downloads and checks modules against go.sum and the checksum DB).
+prepare_wrapper() {
+  local tool="$1" dir="$2" src="$REPO_ROOT/scripts/tools/go/$1"
+  [[ -d "$src" ]] || die "no wrapper module at $src"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  find "$src" -maxdepth 1 -type f \( -name '*.go' -o -name go.sum \) -exec cp {} "$dir/" \;
+  write_wrapper_gomod "$tool" "$dir"
+  if [[ "$tool" == pulumi-resource-kubernetes ]]; then
+    # main.go embeds these; tidy and build both need them present.
+    local provider_dir
+    provider_dir="$(cd "$dir" && module_dir "github.com/pulumi/pulumi-kubernetes/provider/v4@$PULUMI_KUBERNETES_PROVIDER_MODULE")"
+    (cd "$dir" && VERSION="$PULUMI_KUBERNETES_VERSION" go run generate.go "$provider_dir")
+  fi
+  (cd "$dir" && go mod tidy)
+}
+
+# --- Local cluster (scripts/cluster) ---
+
+# Everything a local cluster owns lives here: certificates, etcd data, logs, pids, kubeconfig.
+# Absolute: processes are recognised by this path in their command lines.
+CLUSTER_DIR="$(realpath -m "${SPARK_LOCAL_CLUSTER_DIR:-$REPO_ROOT/.local/cluster}")"
+# Components in start order; stop_cluster stops them in reverse.
+CLUSTER_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+# alive PID: the process exists and is not a zombie (an unreaped child of the caller
+# counts as gone).
+alive() {
+  local state
+  # The state follows the command name, which is in parentheses and may hold spaces.
+  state="$(sed -E 's/.*\) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
+  [[ -n "$state" && "$state" != Z ]]
+}
+
+# pid_of NAME: the recorded pid of a component, if that process is still ours. Every
+# component's command line names the cluster dir, which guards against a reused pid.
+pid_of() {
+  local file="$CLUSTER_DIR/pids/$1.pid" pid
+  [[ -f "$file" ]] || return 1
+  pid="$(<"$file")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  local cmdline
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$CLUSTER_DIR"* ]] || return 1
+  echo "$pid"
+}
+
+# stop_cluster: SIGTERM to every recorded component (last started first), up to 15 s for
+# them to exit, then SIGKILL for stragglers. Leaves the state dir in place.
+stop_cluster() {
+  local name pid i
+  local -a pids=()
+  for ((i = ${#CLUSTER_COMPONENTS[@]} - 1; i >= 0; i--)); do
+    name="${CLUSTER_COMPONENTS[i]}"
+    if pid="$(pid_of "$name")"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+  done
+  ((${#pids[@]})) || return 0
+  local deadline=$((SECONDS + 15))
+  for pid in "${pids[@]}"; do
+    while alive "$pid" && ((SECONDS < deadline)); do
+      sleep 0.1
+    done
+    if alive "$pid"; then
+      log "pid $pid did not exit after SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "${pids[@]}"; do
+    while alive "$pid"; do sleep 0.1; done
+  done
+  # Exited processes linger as zombies until their parent (often init) reaps them; give
+  # it a moment so a `pgrep` right after this sees nothing, but never hang on it.
+  deadline=$((SECONDS + 5))
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  done
+}
+
+# remove_cluster_dir: deletes the state dir, but only one that up.sh made (it holds a
+# marker file), so a mistyped SPARK_LOCAL_CLUSTER_DIR cannot wipe an unrelated folder.
+remove_cluster_dir() {
+  [[ -e "$CLUSTER_DIR" ]] || return 0
+  if [[ -f "$CLUSTER_DIR/.spark-local-cluster" ]] || ! find "$CLUSTER_DIR" -mindepth 1 -print -quit | grep -q .; then
+    rm -rf "$CLUSTER_DIR"
+  else
+    die "$CLUSTER_DIR was not made by scripts/cluster/up.sh; not removing it"
+  fi
+}

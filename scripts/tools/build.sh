@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Builds the pinned tools (scripts/versions.env) from the Go module proxy into .tools/bin:
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok (+ its
+# stages in .tools/kwok-stages), pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes.
+#
+# Each binary has a stamp file (.tools/bin/.stamp-<name>) recording what it was built
+# from; a binary whose stamp matches is skipped, so a second run takes seconds and a
+# version bump rebuilds only what changed. Go's module and build caches stay in their
+# default places (GOMODCACHE, GOCACHE), so fresh clones on the same machine reuse them.
+#
+# Usage: scripts/tools/build.sh [NAME...]   (default: every tool)
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/../lib.sh"
+require_go
+
+SRC_DIR="$TOOLS_DIR/src"         # wrapper modules laid out for building
+STAGES_DIR="$TOOLS_DIR/kwok-stages"
+mkdir -p "$TOOLS_BIN" "$SRC_DIR"
+
+# Binaries are written to a temporary name and renamed when complete; an interrupted
+# build leaves neither a half-written binary nor a stamp behind.
+cleanup() {
+  rm -rf "$TOOLS_BIN"/.tmp-* "$TOOLS_DIR"/.tmp-*
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Sources a wrapper module contributes to its stamp besides the pins: editing main.go
+# rebuilds too.
+wrapper_digest() {
+  find "$REPO_ROOT/scripts/tools/go/$1" -maxdepth 1 -name '*.go' -type f -print0 |
+    sort -z | xargs -0 -r cat | sha256sum | cut -c1-16
+}
+
+k8s_ldflags() {
+  local minor="${KUBERNETES_VERSION#v1.}" pkg flags=""
+  minor="${minor%%.*}"
+  # Without these the binaries report v0.0.0-master, which breaks version checks
+  # in clients and the apiserver's own compatibility version.
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitTreeState=clean"
+  done
+  echo "$flags"
+}
+
+# tool_of NAME: the wrapper module (or "kwok") that NAME comes from.
+tool_of() {
+  local name="$1" c
+  for c in "${KUBERNETES_COMMANDS[@]}"; do
+    [[ "$name" == "$c" ]] && { echo kubernetes; return; }
+  done
+  case "$name" in
+    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok) echo "$name" ;;
+    *) die "unknown tool: $name" ;;
+  esac
+}
+
+# ldflags_of NAME: version stamps, without which several tools misreport themselves.
+ldflags_of() {
+  local flags="-s -w"
+  case "$1" in
+    pulumi) flags+=" -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" ;;
+    pulumi-language-nodejs)
+      flags+=" -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_LANGUAGE_NODEJS_SDK_VERSION" ;;
+    # Must equal the @pulumi/kubernetes npm version, or the engine hunts for that plugin.
+    pulumi-resource-kubernetes)
+      flags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" ;;
+    etcd | kwok) ;;
+    *) flags+="$(k8s_ldflags)" ;;
+  esac
+  echo "$flags"
+}
+
+# package_of NAME: the package to build inside its wrapper module.
+package_of() {
+  case "$1" in
+    etcd | pulumi-resource-kubernetes) echo . ;;
+    pulumi) echo github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ;;
+    pulumi-language-nodejs) echo github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs ;;
+    *) echo "k8s.io/kubernetes/cmd/$1" ;;
+  esac
+}
+
+# stamp_for NAME: one line naming everything NAME is built from.
+stamp_for() {
+  local name="$1" tool
+  tool="$(tool_of "$name")"
+  case "$tool" in
+    pulumi) printf 'pulumi %s' "$PULUMI_VERSION" ;;
+    pulumi-language-nodejs) printf 'sdk %s' "$PULUMI_LANGUAGE_NODEJS_SDK_VERSION" ;;
+    pulumi-resource-kubernetes) printf 'provider %s as %s' "$PULUMI_KUBERNETES_PROVIDER_MODULE" "$PULUMI_KUBERNETES_VERSION" ;;
+    kubernetes) printf 'kubernetes %s' "$KUBERNETES_VERSION" ;;
+    etcd) printf 'etcd %s' "$ETCD_VERSION" ;;
+    kwok) printf 'kwok %s' "$KWOK_VERSION" ;;
+  esac
+  [[ "$tool" == kwok ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
+  printf ' ldflags %s\n' "$(ldflags_of "$name" | sha256sum | cut -c1-16)"
+}
+
+up_to_date() {
+  local name="$1" stamp="$TOOLS_BIN/.stamp-$1"
+  [[ -x "$TOOLS_BIN/$name" && -f "$stamp" && "$(cat "$stamp")" == "$(stamp_for "$name")" ]] || return 1
+  if [[ "$name" == kwok ]]; then
+    [[ -f "$STAGES_DIR/node-initialize.yaml" && -f "$STAGES_DIR/pod-ready.yaml" ]] || return 1
+  fi
+}
+
+# Wrapper modules already laid out in this run (several binaries share one).
+declare -A PREPARED=()
+
+build_one() {
+  local name="$1" tool start
+  tool="$(tool_of "$name")"
+  start="$(now_ms)"
+  if [[ "$tool" == kwok ]]; then
+    build_kwok
+  else
+    if [[ -z "${PREPARED[$tool]:-}" ]]; then
+      prepare_wrapper "$tool" "$SRC_DIR/$tool"
+      warn_on_drift "$tool"
+      PREPARED[$tool]=1
+    fi
+    (cd "$SRC_DIR/$tool" &&
+      go build -trimpath -buildvcs=false -ldflags "$(ldflags_of "$name")" \
+        -o "$TOOLS_BIN/.tmp-$name" "$(package_of "$name")")
+    mv -f "$TOOLS_BIN/.tmp-$name" "$TOOLS_BIN/$name"
+  fi
+  stamp_for "$name" >"$TOOLS_BIN/.stamp-$name"
+  log "$name: built in $(since "$start")"
+}
+
+# The committed go.mod/go.sum are a snapshot of versions.env; say so when they lag.
+warn_on_drift() {
+  local f
+  for f in go.mod go.sum; do
+    if ! cmp -s "$SRC_DIR/$1/$f" "$REPO_ROOT/scripts/tools/go/$1/$f"; then
+      log "note: scripts/tools/go/$1/$f differs from versions.env; run scripts/tools/pin.sh $1 and commit"
+    fi
+  done
+}
+
+build_kwok() {
+  local gobin="$TOOLS_DIR/.tmp-kwok" dir s f
+  GOBIN="$gobin" go install -trimpath -buildvcs=false -ldflags "$(ldflags_of kwok)" \
+    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  # kwok starts with no stages; these are the module's own "fast" node and pod
+  # lifecycles plus lease heartbeats. Copied, not committed, so they follow the version.
+  dir="$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")/kustomize/stage"
+  for s in node/fast node/heartbeat-with-lease pod/fast; do
+    # The YAML files each stage's kustomization.yaml lists, in its order.
+    while read -r f; do
+      install -m 644 "$dir/$s/$f" "$gobin/$f"
+    done < <(awk '/^resources:/ { on = 1; next } on && /^- / { print $2 }' "$dir/$s/kustomization.yaml")
+  done
+  rm -rf "$STAGES_DIR"
+  mkdir -p "$STAGES_DIR"
+  mv -f "$gobin"/*.yaml "$STAGES_DIR/"
+  mv -f "$gobin/kwok" "$TOOLS_BIN/kwok"
+}
+
+all_names() {
+  echo etcd
+  printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes | tr ' ' '\n'
+}
+
+names=("$@")
+((${#names[@]})) || mapfile -t names < <(all_names)
+
+total_start="$(now_ms)"
+# One at a time on purpose: parallel Go builds on 2 cores are not faster and the big
+# links (pulumi, the provider) need a lot of memory.
+for name in "${names[@]}"; do
+  if up_to_date "$name"; then
+    log "$name: up to date"
+  else
+    build_one "$name"
+  fi
+done
+log "tools ready in $TOOLS_BIN ($(since "$total_start"))"
