@@ -39,7 +39,7 @@ describe("several clusters from one stack (real engine)", function () {
             kubectl(["-n", ns, "get", `service/${name}-master`, `resourcequota/${name}-quota`, `limitrange/${name}-limits`, `poddisruptionbudget/${name}-worker`]);
         }
         const out = outputs(STACK);
-        assert.deepStrictEqual(Object.keys(out.clusters), ["etl", "adhoc"]);
+        assert.deepStrictEqual(Object.keys(out.clusters).sort(), ["adhoc", "etl"]);
         assert.strictEqual(out.clusters.adhoc.masterUrl, "spark://adhoc-master.spark-adhoc.svc.cluster.local:7077");
         assert.strictEqual(out.masterUrl, "spark://etl-master.etl.svc.cluster.local:7077");
     });

@@ -107,39 +107,36 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         assert.strictEqual(available("spark-worker"), 2);
     });
 
-    describe("4. bad config stops pulumi preview, naming the key, and touches nothing", () => {
-        const cases: [string, Record<string, unknown>, RegExp][] = [
-            ["negative workerReplicas", { workerReplicas: -1 }, /spark-on-k8s:workerReplicas = "-1": must be a whole number >= 0/],
-            ["unknown target", { target: "gke" }, /spark-on-k8s:target = "gke": must be one of minikube, eks, aks, existing/],
-            ["malformed workerMemory", { workerMemory: "2GB" }, /spark-on-k8s:workerMemory = "2GB": must be a whole Kubernetes memory quantity/],
-            ["workerCores below 1", { workerCores: 0 }, /spark-on-k8s:workerCores = "0": must be a whole number of cores >= 1/],
-            ["unsupported sparkVersion", { sparkVersion: "2.4.8" }, /spark-on-k8s:sparkVersion = "2.4.8": .*3.5.x or 4.x.y/],
-            ["invalid namespace", { namespace: "Spark_Local" }, /spark-on-k8s:namespace = "Spark_Local": must be a DNS-1123 label/],
-            [
-                "duplicate cluster namespaces",
-                { clusters: [{ name: "a", namespace: "x" }, { name: "b", namespace: "x" }] },
-                /spark-on-k8s:clusters = "x": each cluster needs its own namespace/,
-            ],
-        ];
-        let before: Record<string, string>;
-        let saved: Record<string, unknown>;
-
-        beforeEach(() => {
-            before = resourceVersions();
-            saved = readStackConfig(STACK);
-        });
-        afterEach(() => writeStackConfig(STACK, saved));
-
-        for (const [title, values, message] of cases) {
-            it(title, () => {
+    // 4. Bad config stops `pulumi preview`, naming the key, and touches nothing.
+    const badConfig: [string, Record<string, unknown>, RegExp][] = [
+        ["negative workerReplicas", { workerReplicas: -1 }, /spark-on-k8s:workerReplicas = "-1": must be a whole number >= 0/],
+        ["unknown target", { target: "gke" }, /spark-on-k8s:target = "gke": must be one of minikube, eks, aks, existing/],
+        ["malformed workerMemory", { workerMemory: "2GB" }, /spark-on-k8s:workerMemory = "2GB": must be a whole Kubernetes memory quantity/],
+        ["workerCores below 1", { workerCores: 0 }, /spark-on-k8s:workerCores = "0": must be a whole number of cores >= 1/],
+        ["unsupported sparkVersion", { sparkVersion: "2.4.8" }, /spark-on-k8s:sparkVersion = "2.4.8": .*3.5.x or 4.x.y/],
+        ["invalid namespace", { namespace: "Spark_Local" }, /spark-on-k8s:namespace = "Spark_Local": must be a DNS-1123 label/],
+        [
+            "duplicate cluster namespaces",
+            { clusters: [{ name: "a", namespace: "x" }, { name: "b", namespace: "x" }] },
+            /spark-on-k8s:clusters = "x": each cluster needs its own namespace/,
+        ],
+    ];
+    for (const [title, values, message] of badConfig) {
+        it(`4. bad config (${title}) stops pulumi preview naming the key, and touches nothing`, () => {
+            const before = resourceVersions();
+            assert.ok(Object.keys(before).length >= 6, "the stack's objects should be there to compare");
+            const saved = readStackConfig(STACK);
+            try {
                 setConfig(values);
                 const r = pulumi(["preview", "--stack", STACK], { allowFail: true });
                 assert.notStrictEqual(r.code, 0, "preview should fail");
                 assert.match(r.stdout + r.stderr, message);
                 assert.deepStrictEqual(resourceVersions(), before);
-            });
-        }
-    });
+            } finally {
+                writeStackConfig(STACK, saved);
+            }
+        });
+    }
 
     it("5. drift: a deleted worker Deployment is noticed by refresh and restored by up", () => {
         kubectl(["-n", NS, "delete", "deployment", "spark-worker", "--wait=true"]);
@@ -158,7 +155,10 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         kubectl(["-n", NS, "delete", "pod", first[0], "--wait=false"]);
         await waitFor("the worker Deployment to heal", 60, () => available("spark-worker") === 2 && !workers().some((p: any) => p.metadata.name === first[0]));
 
-        // Evict every worker at once: the budget (maxUnavailable 1) admits one, the API server refuses the rest.
+        // A drain: with every node cordoned, evicted workers cannot come back at once, so the
+        // budget (maxUnavailable 1) admits one eviction and the API server refuses the rest.
+        const nodes = kubectlJson(["get", "nodes"]).items.map((n: any) => n.metadata.name);
+        kubectl(["cordon", ...nodes]);
         const names = workers().map((p: any) => p.metadata.name);
         const results = names.map((name: string) =>
             kubectl(["create", "--raw", `/api/v1/namespaces/${NS}/pods/${name}/eviction`, "-f", "-"], {
@@ -172,6 +172,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         for (const r of refused) {
             assert.match(r.stderr, /disruption budget/);
         }
+        kubectl(["uncordon", ...nodes]);
         await waitFor("the workers to recover", 60, () => available("spark-worker") === 2);
     });
 
