@@ -6,7 +6,17 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { writeRendered } from "../scripts/render";
-import { initStack, kubectl, localStackConfig, pulumi, readStackConfig, startEnvironment, stopEnvironment, work, writeStackConfig } from "../tests/e2e/harness";
+import {
+    initStack,
+    kubectl,
+    localStackConfig,
+    pulumi,
+    readStackConfig,
+    startEnvironment,
+    stopEnvironment,
+    work,
+    writeStackConfig,
+} from "../tests/e2e/harness";
 
 const NS = "spark-local";
 
@@ -40,7 +50,10 @@ function main(): void {
         p.destroy = time(() => pulumi(["destroy", "--yes", "--skip-preview", "--stack", "local"]));
 
         const dir = writeRendered("local", path.join(work, "rendered"));
-        const workerFile = path.join(dir, fs.readdirSync(dir).find((f) => /deployment-.*-spark-worker\.yaml$/.test(f))!);
+        const workerFile = path.join(
+            dir,
+            fs.readdirSync(dir).find((f) => /deployment-.*-spark-worker\.yaml$/.test(f))!,
+        );
         const k = {
             up: time(() => {
                 kubectl(["apply", "-f", dir]);
@@ -50,7 +63,7 @@ function main(): void {
             scale: 0,
             destroy: 0,
         };
-        const worker = yaml.load(fs.readFileSync(workerFile, "utf8")) as Record<string, any>;
+        const worker = yaml.load(fs.readFileSync(workerFile, "utf8")) as { spec: { replicas: number } };
         worker.spec.replicas = 3;
         fs.writeFileSync(workerFile, yaml.dump(worker));
         // kubectl diff exits 1 when there are differences: that is its success here.
@@ -69,7 +82,9 @@ function main(): void {
             ["scale edit: up/apply", "scale"],
             ["destroy/delete", "destroy"],
         ] as const) {
-            console.log(`${label.padEnd(24)}  ${p[key].toFixed(1).padStart(8)}  ${k[key].toFixed(1).padStart(10)}  ${(p[key] / k[key]).toFixed(1).padStart(6)}`);
+            console.log(
+                `${label.padEnd(24)}  ${p[key].toFixed(1).padStart(8)}  ${k[key].toFixed(1).padStart(10)}  ${(p[key] / k[key]).toFixed(1).padStart(6)}`,
+            );
         }
     } finally {
         stopEnvironment();

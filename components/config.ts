@@ -125,7 +125,8 @@ export function loadConfig(): StackConfig {
 export function parseConfig(raw: Readonly<Record<string, string>>, ambient: Readonly<Record<string, string>> = {}): StackConfig {
     const problems: string[] = [];
     const show = (v: unknown) => JSON.stringify(v);
-    const fail: Fail = (key, value, allowed) => problems.push(`${key.includes(":") ? key : `${PROJECT}:${key}`} = ${show(value)}: ${allowed}`);
+    const fail: Fail = (key, value, allowed) =>
+        problems.push(`${key.includes(":") ? key : `${PROJECT}:${key}`} = ${show(value)}: ${allowed}`);
 
     for (const key of Object.keys(raw)) {
         if (!KNOWN_KEYS.includes(key)) {

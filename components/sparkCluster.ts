@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as spec from "./clusterSpec";
 import { ClusterConfig } from "./config";
 import { WebUiExposure } from "./platforms/platform";
+import { checkovAnnotations, sparkWorkloadSkips } from "./scanner";
 
 export interface SparkClusterArgs {
     /** Sizes, names and version of this cluster (validated by components/config.ts). */
@@ -39,6 +40,10 @@ export class SparkCluster extends pulumi.ComponentResource {
         const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
         const labels = spec.commonLabels(c.name);
         const inputs = { image: args.image, imagePullPolicy: args.imagePullPolicy };
+        // The scanner's accepted findings, on the Deployments only (not their pod templates: no rollout).
+        const scannerAnnotations = pulumi
+            .output(args.image)
+            .apply((image) => checkovAnnotations(sparkWorkloadSkips(image, args.imagePullPolicy)));
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: c.namespace, labels } }, child);
         const inNs = (objectName: string, extraLabels: Record<string, string> = labels) => ({
@@ -65,7 +70,7 @@ export class SparkCluster extends pulumi.ComponentResource {
         const master = new k8s.apps.v1.Deployment(
             `${name}-master`,
             {
-                metadata: inNs(`${c.name}-master`, masterLabels),
+                metadata: { ...inNs(`${c.name}-master`, masterLabels), annotations: scannerAnnotations },
                 spec: {
                     replicas: 1,
                     // Two masters would split the cluster: the old one goes before the new one starts.
@@ -117,7 +122,7 @@ export class SparkCluster extends pulumi.ComponentResource {
         const workers = new k8s.apps.v1.Deployment(
             `${name}-worker`,
             {
-                metadata: inNs(`${c.name}-worker`, workerLabels),
+                metadata: { ...inNs(`${c.name}-worker`, workerLabels), annotations: scannerAnnotations },
                 spec: {
                     replicas: c.workerReplicas,
                     // No surge: a rollout never needs more capacity than the cluster already has.

@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-ALL_TIERS=(static unit image spark e2e)
+ALL_TIERS=(static unit image validate spark e2e)
 read -r -a TIERS <<<"${SPARK_TEST_TIERS:-${ALL_TIERS[*]}}"
 
 # npm packages, exactly as locked; skipped while node_modules is newer than the lockfile.
@@ -48,9 +48,12 @@ for tier in "${TIERS[@]}"; do
     unit) run_tier unit mocha --config .mocharc.unit.json ;;
     # 3. The Dockerfile and every shell script through hadolint and shellcheck.
     image) run_tier image bash scripts/spark/lint.sh ;;
-    # 4. The image's entrypoint against a real Spark (pyspark from PyPI, Java from the machine).
+    # 4. Every stack's rendered objects through kubernetes-validate and checkov, the workflows
+    #    through actionlint (tools pinned, installed into .cache/ and .tools/ on first use).
+    validate) run_tier validate bash -c 'bash scripts/validate/rendered.sh && bash scripts/validate/workflows.sh' ;;
+    # 5. The image's entrypoint against a real Spark (pyspark from PyPI, Java from the machine).
     spark) run_tier spark bash -c 'bash scripts/spark/install.sh >/dev/null && npx mocha --config .mocharc.spark.json' ;;
-    # 5. The real Pulumi engine and Kubernetes provider against a local control plane.
+    # 6. The real Pulumi engine and Kubernetes provider against a local control plane.
     e2e) run_tier e2e bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.e2e.json' ;;
     *) die "unknown tier '$tier' (known: ${ALL_TIERS[*]})" ;;
   esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned tools (scripts/versions.env) from the Go module proxy into .tools/bin:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok (+ its
-# stages in .tools/kwok-stages), pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes.
+# stages in .tools/kwok-stages), pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
+# actionlint (the validate tier's workflow linter).
 #
 # Each binary has a stamp file (.tools/bin/.stamp-<name>) recording what it was built
 # from; a binary whose stamp matches is skipped, so a second run takes seconds and a
@@ -53,7 +54,7 @@ tool_of() {
     [[ "$name" == "$c" ]] && { echo kubernetes; return; }
   done
   case "$name" in
-    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok) echo "$name" ;;
+    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok | actionlint) echo "$name" ;;
     *) die "unknown tool: $name" ;;
   esac
 }
@@ -68,7 +69,7 @@ ldflags_of() {
     # Must equal the @pulumi/kubernetes npm version, or the engine hunts for that plugin.
     pulumi-resource-kubernetes)
       flags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" ;;
-    etcd | kwok) ;;
+    etcd | kwok | actionlint) ;;
     *) flags+="$(k8s_ldflags)" ;;
   esac
   echo "$flags"
@@ -95,8 +96,9 @@ stamp_for() {
     kubernetes) printf 'kubernetes %s' "$KUBERNETES_VERSION" ;;
     etcd) printf 'etcd %s' "$ETCD_VERSION" ;;
     kwok) printf 'kwok %s' "$KWOK_VERSION" ;;
+    actionlint) printf 'actionlint %s' "$ACTIONLINT_VERSION" ;;
   esac
-  [[ "$tool" == kwok ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
+  [[ "$tool" == kwok || "$tool" == actionlint ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
   printf ' ldflags %s\n' "$(ldflags_of "$name" | sha256sum | cut -c1-16)"
 }
 
@@ -117,6 +119,8 @@ build_one() {
   start="$(now_ms)"
   if [[ "$tool" == kwok ]]; then
     build_kwok
+  elif [[ "$tool" == actionlint ]]; then
+    build_actionlint
   else
     if [[ -z "${PREPARED[$tool]:-}" ]]; then
       prepare_wrapper "$tool" "$SRC_DIR/$tool"
@@ -161,10 +165,18 @@ build_kwok() {
   mv -f "$gobin/kwok" "$TOOLS_BIN/kwok"
 }
 
+# actionlint: a plain `go install` of the pinned module (it reports that version itself).
+build_actionlint() {
+  local gobin="$TOOLS_DIR/.tmp-actionlint"
+  GOBIN="$gobin" go install -trimpath -ldflags "$(ldflags_of actionlint)" \
+    "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+  mv -f "$gobin/actionlint" "$TOOLS_BIN/actionlint"
+}
+
 all_names() {
   echo etcd
   printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes | tr ' ' '\n'
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint | tr ' ' '\n'
 }
 
 names=("$@")

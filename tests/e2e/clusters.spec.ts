@@ -36,7 +36,15 @@ describe("several clusters from one stack (real engine)", function () {
             ["etl", "etl"],
             ["spark-adhoc", "adhoc"],
         ]) {
-            kubectl(["-n", ns, "get", `service/${name}-master`, `resourcequota/${name}-quota`, `limitrange/${name}-limits`, `poddisruptionbudget/${name}-worker`]);
+            kubectl([
+                "-n",
+                ns,
+                "get",
+                `service/${name}-master`,
+                `resourcequota/${name}-quota`,
+                `limitrange/${name}-limits`,
+                `poddisruptionbudget/${name}-worker`,
+            ]);
         }
         const out = outputs(STACK);
         assert.deepStrictEqual(Object.keys(out.clusters).sort(), ["adhoc", "etl"]);
@@ -47,7 +55,11 @@ describe("several clusters from one stack (real engine)", function () {
     it("3. removing an entry destroys only that cluster", async () => {
         const etlBefore = kubectlJson(["-n", "etl", "get", "deployments"]).items.map((d: any) => d.metadata.resourceVersion);
         deploy([ETL]);
-        await waitFor("namespace spark-adhoc to go", 60, () => kubectl(["get", "namespace", "spark-adhoc"], { allowFail: true }).code !== 0);
+        await waitFor(
+            "namespace spark-adhoc to go",
+            60,
+            () => kubectl(["get", "namespace", "spark-adhoc"], { allowFail: true }).code !== 0,
+        );
         const etlAfter = kubectlJson(["-n", "etl", "get", "deployments"]).items.map((d: any) => d.metadata.resourceVersion);
         assert.deepStrictEqual(etlAfter, etlBefore);
         assert.deepStrictEqual(Object.keys(outputs(STACK).clusters), ["etl"]);

@@ -101,7 +101,11 @@ describe("the local stack on the real engine (simulated nodes)", function () {
 
         setConfig({ workerReplicas: 0 });
         up();
-        await waitFor("no worker pods", 30, () => kubectlJson(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=worker"]).items.length === 0);
+        await waitFor(
+            "no worker pods",
+            30,
+            () => kubectlJson(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=worker"]).items.length === 0,
+        );
         setConfig({ workerReplicas: 2 });
         up();
         assert.strictEqual(available("spark-worker"), 2);
@@ -111,13 +115,22 @@ describe("the local stack on the real engine (simulated nodes)", function () {
     const badConfig: [string, Record<string, unknown>, RegExp][] = [
         ["negative workerReplicas", { workerReplicas: -1 }, /spark-on-k8s:workerReplicas = "-1": must be a whole number >= 0/],
         ["unknown target", { target: "gke" }, /spark-on-k8s:target = "gke": must be one of minikube, eks, aks, existing/],
-        ["malformed workerMemory", { workerMemory: "2GB" }, /spark-on-k8s:workerMemory = "2GB": must be a whole Kubernetes memory quantity/],
+        [
+            "malformed workerMemory",
+            { workerMemory: "2GB" },
+            /spark-on-k8s:workerMemory = "2GB": must be a whole Kubernetes memory quantity/,
+        ],
         ["workerCores below 1", { workerCores: 0 }, /spark-on-k8s:workerCores = "0": must be a whole number of cores >= 1/],
         ["unsupported sparkVersion", { sparkVersion: "2.4.8" }, /spark-on-k8s:sparkVersion = "2.4.8": .*3.5.x or 4.x.y/],
         ["invalid namespace", { namespace: "Spark_Local" }, /spark-on-k8s:namespace = "Spark_Local": must be a DNS-1123 label/],
         [
             "duplicate cluster namespaces",
-            { clusters: [{ name: "a", namespace: "x" }, { name: "b", namespace: "x" }] },
+            {
+                clusters: [
+                    { name: "a", namespace: "x" },
+                    { name: "b", namespace: "x" },
+                ],
+            },
             /spark-on-k8s:clusters = "x": each cluster needs its own namespace/,
         ],
     ];
@@ -153,7 +166,11 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         const workers = () => kubectlJson(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=worker"]).items;
         const first = workers().map((p: any) => p.metadata.name);
         kubectl(["-n", NS, "delete", "pod", first[0], "--wait=false"]);
-        await waitFor("the worker Deployment to heal", 60, () => available("spark-worker") === 2 && !workers().some((p: any) => p.metadata.name === first[0]));
+        await waitFor(
+            "the worker Deployment to heal",
+            60,
+            () => available("spark-worker") === 2 && !workers().some((p: any) => p.metadata.name === first[0]),
+        );
 
         // A drain: with every node cordoned, evicted workers cannot come back at once, so the
         // budget (maxUnavailable 1) admits one eviction and the API server refuses the rest.
@@ -167,7 +184,10 @@ describe("the local stack on the real engine (simulated nodes)", function () {
             }),
         );
         const refused = results.filter((r: any) => r.code !== 0);
-        assert.ok(results.some((r: any) => r.code === 0), "one eviction should be admitted");
+        assert.ok(
+            results.some((r: any) => r.code === 0),
+            "one eviction should be admitted",
+        );
         assert.ok(refused.length >= 1, "evictions beyond the budget should be refused");
         for (const r of refused) {
             assert.match(r.stderr, /disruption budget/);

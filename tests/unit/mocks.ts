@@ -8,7 +8,8 @@ import { createSparkStack, StackOutputs } from "../../components/sparkStack";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
-export const PROJECT = "spark-on-k8s";
+/** Project the mocks report; exampleProgram.ts sets it for the example projects under examples/. */
+export const PROJECT = process.env.SPARK_MOCK_PROJECT ?? "spark-on-k8s";
 /** Stack name the mocks report; the program evaluator (program.ts) sets it per stack file. */
 export const STACK = process.env.SPARK_MOCK_STACK ?? "unit";
 

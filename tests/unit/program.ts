@@ -75,6 +75,18 @@ export function runProgram(stack: string, overrides: Record<string, string> = {}
     return JSON.parse(out) as ProgramRun;
 }
 
+const runs = new Map<string, ProgramRun>();
+
+/** runProgram for a stack file with overridesFor it, run once per test process and shared. */
+export function runStack(stack: string): ProgramRun {
+    let run = runs.get(stack);
+    if (run === undefined) {
+        run = runProgram(stack, overridesFor(stack));
+        runs.set(stack, run);
+    }
+    return run;
+}
+
 /** Time since process start and peak memory, for bench/evaluate.ts. */
 function usage(): { ms: number; maxRssMiB: number } {
     return { ms: Math.round(performance.now()), maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };

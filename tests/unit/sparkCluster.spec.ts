@@ -117,6 +117,25 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
         }
     });
 
+    it("annotates both Deployments (not their pod templates) with the scanner's accepted findings", () => {
+        for (const name of ["spark-master", "spark-worker"]) {
+            const d = one(e.resources, DEPLOYMENT, name).inputs;
+            // minikube: a tag without registry digest, pulled IfNotPresent.
+            assert.deepStrictEqual(
+                Object.values(d.metadata.annotations).map((v: any) => v.split("=")[0]),
+                ["CKV_K8S_40", "CKV2_K8S_6", "CKV_K8S_43", "CKV_K8S_15"],
+                name,
+            );
+            assert.deepStrictEqual(Object.keys(d.metadata.annotations), [
+                "checkov.io/skip1",
+                "checkov.io/skip2",
+                "checkov.io/skip3",
+                "checkov.io/skip4",
+            ]);
+            assert.strictEqual(d.spec.template.metadata.annotations, undefined, name);
+        }
+    });
+
     it("sizes workers with requests = limits, mirrored into Spark's env with JVM overhead kept out", () => {
         const w = one(e.resources, DEPLOYMENT, "spark-worker").inputs;
         assert.strictEqual(w.spec.replicas, 3);

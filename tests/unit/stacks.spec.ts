@@ -1,6 +1,6 @@
 // Every stack file in the repository evaluates, through the real index.ts, to a complete graph.
 import * as assert from "assert";
-import { overridesFor, ProgramRun, runProgram, STACKS } from "./program";
+import { ProgramRun, runStack, STACKS } from "./program";
 
 const CONTRACT = [
     "target",
@@ -25,7 +25,7 @@ describe("stack files evaluate through index.ts", function () {
         describe(`Pulumi.${stack}.yaml`, () => {
             let run: ProgramRun;
             before(() => {
-                run = runProgram(stack, overridesFor(stack));
+                run = runStack(stack);
             });
 
             it("exports the output contract", () => {
