@@ -75,6 +75,23 @@ export function portForwardCommand(cluster: ClusterConfig, context?: string): st
     return `kubectl${ctx} -n ${cluster.namespace} port-forward svc/${masterServiceName(cluster)} ${PORTS.masterWebUi}:${PORTS.masterWebUi}`;
 }
 
+/** Where the RPC secret is mounted; the entrypoint reads it from SPARK_AUTH_SECRET_FILE. */
+export const AUTH_DIR = "/etc/spark/auth";
+export const AUTH_KEY = "secret";
+
+/** Name of the Secret holding a cluster's RPC authentication secret. */
+export function authSecretName(cluster: ClusterConfig): string {
+    return `${cluster.name}-rpc-auth`;
+}
+
+/** Label that lets a client pod (a driver, a spark-submit Job) through the NetworkPolicy. */
+export const CLIENT_LABEL = "spark-on-k8s/client";
+
+/** Env that turns on spark.authenticate in the entrypoint, reading the secret from its file (never from env or argv). */
+function authEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVar[] {
+    return cluster.rpcAuth ? [{ name: "SPARK_AUTH_SECRET_FILE", value: `${AUTH_DIR}/${AUTH_KEY}` }] : [];
+}
+
 const podIp = { name: "SPARK_LOCAL_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } };
 
 /** Environment of the master container: everything the image's entrypoint reads. */
@@ -86,6 +103,7 @@ export function masterEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVa
         { name: "SPARK_MASTER_PORT", value: String(PORTS.masterRpc) },
         { name: "SPARK_MASTER_WEBUI_PORT", value: String(PORTS.masterWebUi) },
         { name: "SPARK_DAEMON_MEMORY", value: `${masterHeapMiB(cluster.masterMemoryMiB)}m` },
+        ...authEnv(cluster),
     ];
 }
 
@@ -103,7 +121,15 @@ export function workerEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVa
         { name: "SPARK_WORKER_WEBUI_PORT", value: String(PORTS.workerWebUi) },
         { name: "SPARK_WORKER_DIR", value: WORK_DIR },
         { name: "SPARK_DAEMON_MEMORY", value: `${WORKER_DAEMON_HEAP_MIB}m` },
+        // SIGTERM becomes Spark's decommission signal: executors finish or hand off their work first.
+        { name: "SPARK_WORKER_DECOMMISSION_TIMEOUT", value: String(cluster.workerDecommissionSeconds) },
+        ...authEnv(cluster),
     ];
+}
+
+/** Room for the decommission, then for the JVM to stop. */
+export function workerTerminationGraceSeconds(cluster: ClusterConfig): number {
+    return cluster.workerDecommissionSeconds + 30;
 }
 
 /** requests = limits: Guaranteed QoS, so the kubelet never evicts a busy worker first. */
@@ -132,10 +158,22 @@ const containerSecurity = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-const volumeMounts = [
-    { name: "work", mountPath: WORK_DIR },
-    { name: "tmp", mountPath: "/tmp" },
-];
+function volumeMounts(cluster: ClusterConfig): k8s.types.input.core.v1.VolumeMount[] {
+    return [
+        { name: "work", mountPath: WORK_DIR },
+        { name: "tmp", mountPath: "/tmp" },
+        ...(cluster.rpcAuth ? [{ name: "rpc-auth", mountPath: AUTH_DIR, readOnly: true }] : []),
+    ];
+}
+
+/** Prometheus scrape annotations for the pod templates (Spark's PrometheusServlet, images/spark/conf). */
+export function scrapeAnnotations(component: Component): Record<string, string> {
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(component === "master" ? PORTS.masterWebUi : PORTS.workerWebUi),
+        "prometheus.io/path": "/metrics/prometheus",
+    };
+}
 
 export interface ContainerInputs {
     image: Input<string>;
@@ -156,7 +194,7 @@ export function masterContainer(cluster: ClusterConfig, inputs: ContainerInputs)
         resources: resources(cluster.masterCores, cluster.masterMemory),
         ...probes("http"),
         securityContext: containerSecurity,
-        volumeMounts,
+        volumeMounts: volumeMounts(cluster),
     };
 }
 
@@ -174,12 +212,17 @@ export function workerContainer(cluster: ClusterConfig, inputs: ContainerInputs)
         resources: resources(cluster.workerCores, cluster.workerMemory),
         ...probes("http"),
         securityContext: containerSecurity,
-        volumeMounts,
+        volumeMounts: volumeMounts(cluster),
     };
 }
 
-/** Pod spec shared by master and workers: non-root, no API token, scratch volumes. */
-export function podSpec(serviceAccountName: Input<string>, container: Container, extra: Partial<PodSpec> = {}): PodSpec {
+/** Pod spec shared by master and workers: non-root, no API token, scratch volumes, the RPC secret. */
+export function podSpec(
+    cluster: ClusterConfig,
+    serviceAccountName: Input<string>,
+    container: Container,
+    extra: Partial<PodSpec> = {},
+): PodSpec {
     return {
         serviceAccountName,
         automountServiceAccountToken: false,
@@ -195,6 +238,8 @@ export function podSpec(serviceAccountName: Input<string>, container: Container,
         volumes: [
             { name: "work", emptyDir: {} },
             { name: "tmp", emptyDir: {} },
+            // Group-readable for the image's group only (fsGroup), never world-readable.
+            ...(cluster.rpcAuth ? [{ name: "rpc-auth", secret: { secretName: authSecretName(cluster), defaultMode: 0o440 } }] : []),
         ],
         ...extra,
     };
@@ -243,6 +288,28 @@ export function limitRangeSpec(cluster: ClusterConfig): k8s.types.input.core.v1.
                 default: defaults,
                 defaultRequest: defaults,
                 max: { cpu: String(maxCores), memory: `${maxMemoryMiB}Mi` },
+            },
+        ],
+    };
+}
+
+/**
+ * Ingress of the cluster's Spark pods: the RPC ports (and the executors' random ports) only from
+ * this cluster's own pods and from pods labelled as clients in the namespace; the web UIs (and
+ * with them the probes and the Prometheus endpoints) from anywhere.
+ */
+export function networkPolicySpec(cluster: ClusterConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
+    const own = { "app.kubernetes.io/name": "spark", "app.kubernetes.io/instance": cluster.name };
+    return {
+        podSelector: { matchLabels: own },
+        policyTypes: ["Ingress"],
+        ingress: [
+            { from: [{ podSelector: { matchLabels: own } }, { podSelector: { matchLabels: { [CLIENT_LABEL]: "true" } } }] },
+            {
+                ports: [
+                    { port: PORTS.masterWebUi, protocol: "TCP" },
+                    { port: PORTS.workerWebUi, protocol: "TCP" },
+                ],
             },
         ],
     };

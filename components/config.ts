@@ -29,6 +29,10 @@ export interface ClusterConfig {
     readonly masterMemoryMiB: number;
     /** Workers that may be down at once during a rolling update. */
     readonly workerMaxUnavailable: number;
+    /** Spark RPC authentication with a generated secret kept in a Kubernetes Secret. */
+    readonly rpcAuth: boolean;
+    /** Seconds a removed worker spends decommissioning (moving blocks, finishing tasks); 0 = stop at once. */
+    readonly workerDecommissionSeconds: number;
 }
 
 export interface StackConfig extends CloudConfig {
@@ -59,6 +63,8 @@ export const DEFAULTS = {
     masterCores: 1,
     masterMemory: "1Gi",
     workerMaxUnavailable: 1,
+    rpcAuth: true,
+    workerDecommissionSeconds: 60,
 } as const;
 
 /** Name of the cluster built from the flat keys when no `clusters` list is given. */
@@ -77,6 +83,8 @@ const CLUSTER_KEYS = [
     "masterCores",
     "masterMemory",
     "workerMaxUnavailable",
+    "rpcAuth",
+    "workerDecommissionSeconds",
 ] as const;
 
 /** Every project key this program reads; anything else under `spark-on-k8s:` is a typo. */
@@ -273,6 +281,15 @@ function parseCluster(entry: Record<string, unknown>, key: (k: string) => string
         f(key("workerMaxUnavailable"), entry.workerMaxUnavailable, "must be a whole number >= 1");
     }
 
+    const rpcAuth = boolean(entry.rpcAuth);
+    if (rpcAuth === undefined) {
+        f(key("rpcAuth"), entry.rpcAuth, "must be true or false");
+    }
+    const workerDecommissionSeconds = wholeNumber(entry.workerDecommissionSeconds, 0);
+    if (workerDecommissionSeconds === undefined || workerDecommissionSeconds > 3600) {
+        f(key("workerDecommissionSeconds"), entry.workerDecommissionSeconds, "must be a whole number of seconds from 0 (off) to 3600");
+    }
+
     const sparkVersion = String(entry.sparkVersion ?? "");
     const v = SPARK_VERSION.exec(sparkVersion);
     if (!v || !((v[1] === "3" && v[2] === "5") || v[1] === "4")) {
@@ -343,7 +360,17 @@ function parseCluster(entry: Record<string, unknown>, key: (k: string) => string
         masterMemory,
         masterMemoryMiB: masterMemoryMiB!,
         workerMaxUnavailable: workerMaxUnavailable!,
+        rpcAuth: rpcAuth!,
+        workerDecommissionSeconds: workerDecommissionSeconds!,
     };
+}
+
+/** A boolean from true/false or its string form (as config hands it over); undefined otherwise. */
+function boolean(value: unknown): boolean | undefined {
+    if (value === true || value === "true") {
+        return true;
+    }
+    return value === false || value === "false" ? false : undefined;
 }
 
 /** A whole number >= min, from a number or its decimal string form; undefined otherwise. */

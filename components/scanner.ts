@@ -35,10 +35,6 @@ export function sparkWorkloadSkips(image: string, imagePullPolicy: string): Scan
             check: "CKV_K8S_40",
             reason: "UID 185 is the fixed non-root user of the Spark image (as in the official Spark images); runAsNonRoot is enforced",
         },
-        {
-            check: "CKV2_K8S_6",
-            reason: "no NetworkPolicy in the program yet (DESIGN hardening list: only this namespace's pods reach 7077)",
-        },
     ];
     if (!isDigestRef(image)) {
         skips.push({

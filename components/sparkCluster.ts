@@ -1,3 +1,4 @@
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as spec from "./clusterSpec";
@@ -66,6 +67,27 @@ export class SparkCluster extends pulumi.ComponentResource {
             child,
         );
 
+        // The RPC secret is generated once: later runs generate another value, which ignoreChanges
+        // discards, so it stays stable without a provider plugin beyond Kubernetes (the e2e tier's
+        // preview-shows-one-update journey proves it). Deleting the Secret rotates it.
+        const authSecret = c.rpcAuth
+            ? new k8s.core.v1.Secret(
+                  `${name}-rpc-auth`,
+                  {
+                      metadata: inNs(spec.authSecretName(c)),
+                      type: "Opaque",
+                      stringData: { [spec.AUTH_KEY]: pulumi.secret(crypto.randomBytes(32).toString("hex")) },
+                  },
+                  { ...child, ignoreChanges: ["stringData", "data"] },
+              )
+            : undefined;
+
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-netpol`,
+            { metadata: inNs(`${c.name}-spark`), spec: spec.networkPolicySpec(c) },
+            child,
+        );
+
         const masterLabels = spec.workloadLabels(c, "master");
         const master = new k8s.apps.v1.Deployment(
             `${name}-master`,
@@ -77,12 +99,12 @@ export class SparkCluster extends pulumi.ComponentResource {
                     strategy: { type: "Recreate" },
                     selector: { matchLabels: spec.selectorLabels(c.name, "master") },
                     template: {
-                        metadata: { labels: masterLabels },
-                        spec: spec.podSpec(sa.metadata.name, spec.masterContainer(c, inputs)),
+                        metadata: { labels: masterLabels, annotations: spec.scrapeAnnotations("master") },
+                        spec: spec.podSpec(c, sa.metadata.name, spec.masterContainer(c, inputs)),
                     },
                 },
             },
-            child,
+            { ...child, dependsOn: authSecret ? [authSecret] : [] },
         );
 
         const service = new k8s.core.v1.Service(
@@ -129,15 +151,16 @@ export class SparkCluster extends pulumi.ComponentResource {
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: c.workerMaxUnavailable, maxSurge: 0 } },
                     selector: { matchLabels: spec.selectorLabels(c.name, "worker") },
                     template: {
-                        metadata: { labels: workerLabels },
-                        spec: spec.podSpec(sa.metadata.name, spec.workerContainer(c, inputs), {
+                        metadata: { labels: workerLabels, annotations: spec.scrapeAnnotations("worker") },
+                        spec: spec.podSpec(c, sa.metadata.name, spec.workerContainer(c, inputs), {
                             topologySpreadConstraints: spec.workerSpread(c),
+                            terminationGracePeriodSeconds: spec.workerTerminationGraceSeconds(c),
                         }),
                     },
                 },
             },
             // Workers need the master's Service name to resolve before they start retrying.
-            { ...child, dependsOn: [service] },
+            { ...child, dependsOn: authSecret ? [service, authSecret] : [service] },
         );
 
         new k8s.policy.v1.PodDisruptionBudget(

@@ -30,7 +30,11 @@ export function contextHash(dir: string): string {
         for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
             const full = path.join(d, entry.name);
             if (entry.isDirectory()) {
-                walk(full);
+                // dist/ holds a Spark distribution staged for offline builds (SPARK_DIST=local),
+                // hundreds of MB that stand for the version already in the tag.
+                if (!(d === dir && entry.name === "dist")) {
+                    walk(full);
+                }
             } else if (entry.isFile()) {
                 hash.update(path.relative(dir, full)).update("\0").update(fs.readFileSync(full)).update("\0");
             }

@@ -2,7 +2,8 @@
 // kube-apiserver with KWOK-simulated nodes, each checked in the cluster with kubectl.
 // The journeys build on each other (up, scale, refuse, drift, disrupt, destroy), in order.
 import * as assert from "assert";
-import { initStack, kubectl, kubectlJson, localStackConfig, outputs, pulumi, readStackConfig, waitFor, writeStackConfig } from "./harness";
+import * as path from "path";
+import { initStack, kubectl, kubectlJson, localStackConfig, outputs, project, pulumi, readStackConfig, waitFor, writeStackConfig } from "./harness";
 
 const STACK = "local";
 const NS = "spark-local";
@@ -58,6 +59,11 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         assert.strictEqual(svc.spec.type, "ClusterIP");
         kubectl(["-n", NS, "get", "resourcequota", "spark-quota"]);
         kubectl(["-n", NS, "get", "limitrange", "spark-limits"]);
+        // RPC authentication: a generated 64-hex secret, and the NetworkPolicy around the RPC ports.
+        const secret = kubectlJson(["-n", NS, "get", "secret", "spark-rpc-auth"]);
+        assert.match(Buffer.from(secret.data.secret, "base64").toString(), /^[0-9a-f]{64}$/);
+        const np = kubectlJson(["-n", NS, "get", "networkpolicy", "spark-spark"]);
+        assert.deepStrictEqual(np.spec.policyTypes, ["Ingress"]);
         const pdb = kubectlJson(["-n", NS, "get", "poddisruptionbudget", "spark-worker"]);
         assert.strictEqual(pdb.spec.maxUnavailable, 1);
         const worker = kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]);
@@ -109,6 +115,30 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         setConfig({ workerReplicas: 2 });
         up();
         assert.strictEqual(available("spark-worker"), 2);
+    });
+
+    it("6. a consumer stack reads the outputs through a StackReference and runs a spark-submit Job", () => {
+        const cwd = path.join(project, "examples", "spark-job");
+        pulumi(["stack", "init", STACK, "--secrets-provider", "passphrase"], { cwd });
+        try {
+            const preview = JSON.parse(pulumi(["preview", "--json", "--stack", STACK], { cwd }).stdout);
+            const jobStep = preview.steps.find((s: any) => s.newState?.type === "kubernetes:batch/v1:Job");
+            assert.ok(jobStep, "the consumer plans a Job");
+            const container = jobStep.newState.inputs.spec.template.spec.containers[0];
+            assert.ok(container.args.includes("spark://spark-master.spark-local.svc.cluster.local:7077"), container.args.join(" "));
+            assert.strictEqual(container.image, "spark-on-k8s/spark:4.3.0-local");
+            assert.strictEqual(jobStep.newState.inputs.metadata.namespace, NS);
+
+            pulumi(["up", "--yes", "--skip-preview", "--stack", STACK], { cwd });
+            const consumer = JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK], { cwd }).stdout);
+            assert.strictEqual(consumer.namespace, NS);
+            // Simulated nodes complete Job pods at once; the Job object is the real controller's.
+            const job = kubectlJson(["-n", NS, "get", "job", consumer.jobName]);
+            assert.strictEqual(job.status.succeeded, 1);
+            assert.strictEqual(job.spec.template.metadata.labels["spark-on-k8s/client"], "true");
+        } finally {
+            pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK], { cwd, allowFail: true });
+        }
     });
 
     // 4. Bad config stops `pulumi preview`, naming the key, and touches nothing.

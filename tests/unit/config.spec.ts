@@ -59,6 +59,8 @@ describe("config", () => {
                 masterMemory: "1Gi",
                 masterMemoryMiB: 1024,
                 workerMaxUnavailable: 1,
+                rpcAuth: true,
+                workerDecommissionSeconds: 60,
             },
         ]);
     });
@@ -131,6 +133,19 @@ describe("config", () => {
             ["untagged image", { image: "apache/spark" }, "image", /with a tag or digest/],
             ["latest image", { image: "apache/spark:latest" }, "image", /must pin a version/],
             ["workerMaxUnavailable 0", { workerMaxUnavailable: "0" }, "workerMaxUnavailable", /whole number >= 1/],
+            ["rpcAuth not a boolean", { rpcAuth: "yes" }, "rpcAuth", /"yes": must be true or false/],
+            [
+                "negative workerDecommissionSeconds",
+                { workerDecommissionSeconds: "-5" },
+                "workerDecommissionSeconds",
+                /from 0 \(off\) to 3600/,
+            ],
+            [
+                "huge workerDecommissionSeconds",
+                { workerDecommissionSeconds: "7200" },
+                "workerDecommissionSeconds",
+                /from 0 \(off\) to 3600/,
+            ],
             ["a typo'd key", { workerReplica: "3" }, "workerReplica", /unknown key; the keys this stack reads are .*workerReplicas/],
             ["kubeContext on a cloud", { target: "eks", kubeContext: "x" }, "kubeContext", /only to the minikube and existing targets/],
             [

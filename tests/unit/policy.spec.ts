@@ -15,7 +15,7 @@ import {
     sparkRpcAuthentication,
 } from "../../policy/rules";
 import { runExample } from "./exampleProgram";
-import { ROOT, runStack, stackConfig, STACKS } from "./program";
+import { overridesFor, ROOT, runProgram, runStack, stackConfig, STACKS } from "./program";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";
@@ -261,9 +261,10 @@ describe("policy pack against the program's own objects", function () {
                 assert.deepStrictEqual(allViolations(resources, policyConfig(stack)), []);
             });
 
-            it("would be stopped by requireRpcAuth: the program does not turn RPC authentication on yet", () => {
-                const found = allViolations(resources, { ...policyConfig(stack), "spark-rpc-authentication": { requireRpcAuth: true } });
-                assert.deepStrictEqual(found, [
+            it("turns RPC authentication on, so the stack's policy config requires it", () => {
+                assert.strictEqual(policyConfig(stack)["spark-rpc-authentication"].requireRpcAuth, true);
+                const off = runProgram(stack, { ...overridesFor(stack), "spark-on-k8s:rpcAuth": "false" }).resources;
+                assert.deepStrictEqual(allViolations(off, policyConfig(stack)), [
                     "spark-rpc-authentication spark-master: Spark master container spark-master does not set env SPARK_AUTH_SECRET_FILE to an absolute file path",
                     "spark-rpc-authentication spark-worker: Spark worker container spark-worker does not set env SPARK_AUTH_SECRET_FILE to an absolute file path",
                 ]);

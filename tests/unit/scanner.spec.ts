@@ -28,13 +28,9 @@ describe("scanner suppressions (components/scanner.ts)", () => {
 
     it("accepts the digest and pull-policy findings only for images without a digest", () => {
         const checks = (image: string, policy: string) => sparkWorkloadSkips(image, policy).map((s) => s.check);
-        assert.deepStrictEqual(checks(DIGEST, "IfNotPresent"), ["CKV_K8S_40", "CKV2_K8S_6"]);
-        assert.deepStrictEqual(checks("spark-on-k8s/spark:4.3.0-local", "IfNotPresent"), [
-            "CKV_K8S_40",
-            "CKV2_K8S_6",
-            "CKV_K8S_43",
-            "CKV_K8S_15",
-        ]);
-        assert.deepStrictEqual(checks("spark-on-k8s/spark:4.3.0-local", "Always"), ["CKV_K8S_40", "CKV2_K8S_6", "CKV_K8S_43"]);
+        // No CKV2_K8S_6 (pods without a NetworkPolicy): every cluster has one.
+        assert.deepStrictEqual(checks(DIGEST, "IfNotPresent"), ["CKV_K8S_40"]);
+        assert.deepStrictEqual(checks("spark-on-k8s/spark:4.3.0-local", "IfNotPresent"), ["CKV_K8S_40", "CKV_K8S_43", "CKV_K8S_15"]);
+        assert.deepStrictEqual(checks("spark-on-k8s/spark:4.3.0-local", "Always"), ["CKV_K8S_40", "CKV_K8S_43"]);
     });
 });
