@@ -13,6 +13,7 @@ export const portForwardCommand = stack.portForwardCommand;
 export const image = stack.image;
 export const sparkVersion = stack.sparkVersion;
 export const workerReplicas = stack.workerReplicas;
+export const rpcAuthSecretName = stack.rpcAuthSecretName;
 export const clusterName = stack.clusterName;
 export const kubeconfig = stack.kubeconfig;
 export const clusters = stack.clusters;

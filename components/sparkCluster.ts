@@ -34,6 +34,8 @@ export class SparkCluster extends pulumi.ComponentResource {
     readonly image: pulumi.Output<string>;
     readonly sparkVersion: pulumi.Output<string>;
     readonly workerReplicas: pulumi.Output<number>;
+    /** Name of the Secret with the RPC secret that clients mount; undefined with rpcAuth off. */
+    readonly rpcAuthSecretName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: SparkClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("spark-on-k8s:spark:SparkCluster", name, {}, { ...opts, providers: [args.provider] });
@@ -186,6 +188,7 @@ export class SparkCluster extends pulumi.ComponentResource {
         this.image = pulumi.output(args.image);
         this.sparkVersion = pulumi.output(c.sparkVersion);
         this.workerReplicas = workers.spec.replicas;
+        this.rpcAuthSecretName = authSecret ? authSecret.metadata.name : pulumi.output(undefined);
 
         this.registerOutputs({
             namespace: this.namespace,
@@ -195,6 +198,7 @@ export class SparkCluster extends pulumi.ComponentResource {
             image: this.image,
             sparkVersion: this.sparkVersion,
             workerReplicas: this.workerReplicas,
+            rpcAuthSecretName: this.rpcAuthSecretName,
         });
     }
 }

@@ -13,6 +13,8 @@ export interface ClusterOutputs {
     image: pulumi.Output<string>;
     sparkVersion: pulumi.Output<string>;
     workerReplicas: pulumi.Output<number>;
+    /** The Secret (in `namespace`) clients mount for RPC authentication; absent with rpcAuth off. */
+    rpcAuthSecretName: pulumi.Output<string | undefined>;
 }
 
 /** The stack's outputs: the primary (first) cluster's values flat, every cluster by name. */
@@ -59,6 +61,7 @@ export function createSparkStack(config: StackConfig): StackOutputs {
             image: sc.image,
             sparkVersion: sc.sparkVersion,
             workerReplicas: sc.workerReplicas,
+            rpcAuthSecretName: sc.rpcAuthSecretName,
         };
     }
 

@@ -48,6 +48,7 @@ const job = new k8s.batch.v1.Job(
             executorMemory,
             totalExecutorCores,
             partitions,
+            authSecretName: spark.getOutput("rpcAuthSecretName") as pulumi.Output<string | undefined>,
         }),
     },
     { provider },

@@ -9,6 +9,8 @@ type Input<T> = pulumi.Input<T>;
 export const CLIENT_LABEL = "spark-on-k8s/client";
 /** The Spark image's non-root user (images/spark/Dockerfile). */
 export const SPARK_UID = 185;
+/** Where the Spark cluster's RPC secret is mounted; the image's entrypoint reads it from there. */
+export const AUTH_FILE = "/etc/spark/auth/secret";
 /** Where the ConfigMap with the job's script is mounted. */
 export const JOB_DIR = "/opt/spark-job";
 export const SCRIPT = "pi.py";
@@ -119,7 +121,7 @@ const securityContext = {
 export function scannerAnnotations(image: string): Record<string, string> {
     const skips = [
         "CKV_K8S_40=UID 185 is the fixed non-root user of the Spark image the cluster runs",
-        "CKV2_K8S_6=the Spark cluster's namespace has no NetworkPolicy yet; this pod carries the client label one will admit",
+        "CKV2_K8S_6=a client pod: the Spark cluster's NetworkPolicy admits it by its client label, and it must accept executors' connections",
     ];
     if (!/@sha256:[0-9a-f]{64}$/.test(image)) {
         skips.push(
@@ -134,7 +136,24 @@ export function scannerAnnotations(image: string): Record<string, string> {
  * The Job: one pod, no retries of a failed run (a Spark job that failed once fails again), a
  * deadline, requests = limits, non-root with a read-only root filesystem, no API token.
  */
-export function jobSpec(s: SparkJobSettings & { image: Input<string>; scriptConfigMap: Input<string> }): k8s.types.input.batch.v1.JobSpec {
+/**
+ * With the cluster's RPC authentication on (`rpcAuthSecretName` output), the driver mounts that
+ * Secret and the entrypoint's `submit` role reads it from SPARK_AUTH_SECRET_FILE.
+ */
+function authVolumes(secretName: string | undefined) {
+    return secretName
+        ? {
+              env: [{ name: "SPARK_AUTH_SECRET_FILE", value: AUTH_FILE }],
+              mounts: [{ name: "rpc-auth", mountPath: AUTH_FILE.replace(/\/[^/]+$/, ""), readOnly: true }],
+              volumes: [{ name: "rpc-auth", secret: { secretName, defaultMode: 0o440 } }],
+          }
+        : { env: [], mounts: [], volumes: [] };
+}
+
+export function jobSpec(
+    s: SparkJobSettings & { image: Input<string>; scriptConfigMap: Input<string>; authSecretName?: Input<string | undefined> },
+): k8s.types.input.batch.v1.JobSpec {
+    const auth = pulumi.output(s.authSecretName).apply(authVolumes);
     return {
         backoffLimit: 0,
         activeDeadlineSeconds: 900,
@@ -148,6 +167,8 @@ export function jobSpec(s: SparkJobSettings & { image: Input<string>; scriptConf
                     runAsNonRoot: true,
                     runAsUser: SPARK_UID,
                     runAsGroup: SPARK_UID,
+                    // Group-readable mounts (the RPC secret) are readable by the image's group.
+                    fsGroup: SPARK_UID,
                     seccompProfile: { type: "RuntimeDefault" },
                 },
                 containers: [
@@ -156,7 +177,7 @@ export function jobSpec(s: SparkJobSettings & { image: Input<string>; scriptConf
                         image: s.image,
                         imagePullPolicy: "IfNotPresent",
                         args: submitArgs(s),
-                        env: [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }],
+                        env: auth.apply((a) => [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }, ...a.env]),
                         ports: [
                             { name: "driver-rpc", containerPort: DRIVER_PORTS.rpc, protocol: "TCP" },
                             { name: "driver-blocks", containerPort: DRIVER_PORTS.blockManager, protocol: "TCP" },
@@ -165,16 +186,18 @@ export function jobSpec(s: SparkJobSettings & { image: Input<string>; scriptConf
                         securityContext,
                         // Spark's scratch space (spark.local.dir) and the working directory.
                         workingDir: "/tmp",
-                        volumeMounts: [
+                        volumeMounts: auth.apply((a) => [
                             { name: "job", mountPath: JOB_DIR, readOnly: true },
                             { name: "tmp", mountPath: "/tmp" },
-                        ],
+                            ...a.mounts,
+                        ]),
                     },
                 ],
-                volumes: [
+                volumes: auth.apply((a) => [
                     { name: "job", configMap: { name: s.scriptConfigMap } },
                     { name: "tmp", emptyDir: {} },
-                ],
+                    ...a.volumes,
+                ]),
             },
         },
     };

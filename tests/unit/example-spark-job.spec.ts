@@ -1,6 +1,7 @@
 // The example consumer stack (examples/spark-job): its pure builders, and the program evaluated on
 // the shared mocks in a child process with its StackReference answered by given outputs.
 import * as assert from "assert";
+import { resolve } from "./mocks";
 import { CLIENT_LABEL, jobSpec, PI_SCRIPT, scannerAnnotations, submitArgs } from "../../examples/spark-job/job";
 import { EXAMPLE_PROJECT, ExampleRun, runExample } from "./exampleProgram";
 import { runStack } from "./program";
@@ -62,8 +63,8 @@ describe("examples/spark-job: builders", () => {
         assert.deepStrictEqual(submitArgs(settings), EXPECTED_ARGS);
     });
 
-    it("runs one non-root pod with requests = limits, the pod IP from the downward API and the script mounted", () => {
-        const spec = jobSpec({ ...settings, image: TAG_IMAGE, scriptConfigMap: "spark-pi-abc" }) as any;
+    it("runs one non-root pod with requests = limits, the pod IP from the downward API and the script mounted", async () => {
+        const spec = await resolve(jobSpec({ ...settings, image: TAG_IMAGE, scriptConfigMap: "spark-pi-abc" }));
         assert.strictEqual(spec.backoffLimit, 0);
         assert.strictEqual(spec.template.spec.restartPolicy, "Never");
         assert.strictEqual(spec.template.spec.automountServiceAccountToken, false);
@@ -82,6 +83,20 @@ describe("examples/spark-job: builders", () => {
         );
         assert.deepStrictEqual(spec.template.spec.volumes[0], { name: "job", configMap: { name: "spark-pi-abc" } });
         assert.deepStrictEqual(c.volumeMounts[0], { name: "job", mountPath: "/opt/spark-job", readOnly: true });
+    });
+
+    it("mounts the cluster's RPC secret and points the entrypoint at it when the cluster has one", async () => {
+        const spec = await resolve(
+            jobSpec({ ...settings, image: TAG_IMAGE, scriptConfigMap: "spark-pi-abc", authSecretName: "spark-rpc-auth" }),
+        );
+        const c = spec.template.spec.containers[0];
+        assert.deepStrictEqual(c.env[1], { name: "SPARK_AUTH_SECRET_FILE", value: "/etc/spark/auth/secret" });
+        assert.deepStrictEqual(c.volumeMounts[2], { name: "rpc-auth", mountPath: "/etc/spark/auth", readOnly: true });
+        assert.deepStrictEqual(spec.template.spec.volumes[2], {
+            name: "rpc-auth",
+            secret: { secretName: "spark-rpc-auth", defaultMode: 0o440 },
+        });
+        assert.strictEqual(spec.template.spec.securityContext.fsGroup, 185);
     });
 
     it("ships a PySpark script that prints PI=<estimate>", () => {

@@ -331,6 +331,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             image: e.outputs.image,
             sparkVersion: "4.3.0",
             workerReplicas: 3,
+            rpcAuthSecretName: "spark-rpc-auth",
         };
         assert.deepStrictEqual(flat, { target: "minikube", clusterName: undefined, kubeconfig: undefined, ...expected });
         assert.deepStrictEqual(clusters, { spark: expected });
