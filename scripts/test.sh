@@ -36,6 +36,19 @@ run_tier() {
   fi
 }
 
+# tini is the image's PID 1; the spark tier runs the entrypoint under it when it is installed
+# (Debian's package), so signal forwarding is tested as in the container.
+ensure_tini() {
+  command -v tini >/dev/null 2>&1 && return 0
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing tini with apt-get"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tini; } >&2 ||
+      log "could not install tini; the spark tier runs the entrypoint without it and says so"
+  fi
+  return 0
+}
+export -f ensure_tini log
+
 mocha() {
   TS_NODE_TRANSPILE_ONLY=1 npx mocha "$@"
 }
@@ -52,7 +65,7 @@ for tier in "${TIERS[@]}"; do
     #    through actionlint (tools pinned, installed into .cache/ and .tools/ on first use).
     validate) run_tier validate bash -c 'bash scripts/validate/rendered.sh && bash scripts/validate/workflows.sh' ;;
     # 5. The image's entrypoint against a real Spark (pyspark from PyPI, Java from the machine).
-    spark) run_tier spark bash -c 'bash scripts/spark/install.sh >/dev/null && npx mocha --config .mocharc.spark.json' ;;
+    spark) run_tier spark bash -c 'ensure_tini && bash scripts/spark/install.sh >/dev/null && npx mocha --config .mocharc.spark.json' ;;
     # 6. The real Pulumi engine and Kubernetes provider against a local control plane.
     e2e) run_tier e2e bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.e2e.json' ;;
     *) die "unknown tier '$tier' (known: ${ALL_TIERS[*]})" ;;

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Entrypoint of the Spark image: one image, several roles.
+#
+#   entrypoint.sh master | worker | history      runs that Spark daemon in the foreground
+#   entrypoint.sh submit [spark-submit args...]  runs bin/spark-submit
+#   entrypoint.sh COMMAND [ARGS...]               any executable is run as is (bash, ls, ...)
+#
+# Daemons are exec'ed (`spark-class <MainClass>`, which execs the JVM), never started with
+# sbin/start-*.sh: those fork into the background and the container would exit at once.
+# With tini as PID 1 the JVM is tini's child, so SIGTERM reaches it directly.
+#
+# Everything is read from environment variables (`entrypoint.sh help` lists them). A
+# configuration error exits with status 2 and one line on stderr that names the variable,
+# its value and what is allowed. SPARK_HOME is overridable, so the same script runs
+# against any Spark distribution outside a container too (tests/spark does that).
+set -euo pipefail
+
+readonly EXIT_USAGE=2
+
+log() {
+  printf 'entrypoint: %s\n' "$*"
+}
+
+fail() {
+  printf 'entrypoint: error: %s\n' "$*" >&2
+  exit "$EXIT_USAGE"
+}
+
+usage() {
+  cat <<'EOF'
+Usage: entrypoint.sh ROLE [ARGS...]
+Roles:
+  master    Spark standalone master (foreground)
+  worker    Spark standalone worker (foreground); needs SPARK_MASTER_URL
+  history   Spark history server (foreground)
+  submit    bin/spark-submit with the remaining arguments
+  help      this text
+Any other first argument that is an executable is run as is (e.g. bash).
+
+Environment (defaults in brackets):
+  SPARK_HOME [/opt/spark]  SPARK_CONF_DIR [$SPARK_HOME/conf]
+  SPARK_MASTER_HOST [Spark's choice: the local address]  SPARK_MASTER_PORT [7077]
+  SPARK_MASTER_WEBUI_PORT [8080]
+  SPARK_MASTER_URL   spark://HOST:PORT[,HOST:PORT...] (worker: required; submit: default --master)
+  SPARK_WORKER_CORES [all cores]  SPARK_WORKER_MEMORY [total RAM - 1g], e.g. 1g, 1024m
+  SPARK_WORKER_PORT [random; 0 = random]  SPARK_WORKER_WEBUI_PORT [8081]
+  SPARK_WORKER_DIR [$SPARK_HOME/work]  SPARK_LOCAL_IP  SPARK_PUBLIC_DNS
+  SPARK_DAEMON_MEMORY [1g], e.g. 512m  SPARK_DAEMON_JAVA_OPTS  SPARK_MASTER_OPTS
+  SPARK_WORKER_OPTS  SPARK_HISTORY_OPTS
+  SPARK_AUTH_SECRET_FILE   file holding the RPC auth secret: turns on spark.authenticate
+  SPARK_WORKER_DECOMMISSION_TIMEOUT [0 = off]  seconds a worker spends decommissioning
+                           (SIGPWR) after SIGTERM before it stops
+EOF
+}
+
+# --- validation --------------------------------------------------------------------------
+
+# require_int NAME MIN MAX: when NAME is set, it must be a whole number in [MIN, MAX].
+# Set but empty counts as unset (the default applies), as everywhere in this script.
+require_int() {
+  local name="$1" min="$2" max="$3" value
+  [[ -n "${!name:-}" ]] || return 0
+  value="${!name}"
+  # Bounded length first, so a huge number cannot overflow bash arithmetic.
+  if ! [[ "$value" =~ ^[0-9]{1,6}$ ]] || ((10#$value < min || 10#$value > max)); then
+    fail "$name='$value' is not valid: expected a whole number from $min to $max"
+  fi
+}
+
+require_port() {
+  require_int "$1" "${2:-1}" 65535
+}
+
+# A JVM/Spark memory size such as 512m, 1g, 2048M (a bare number means megabytes here).
+require_memory() {
+  local name="$1" value
+  [[ -n "${!name:-}" ]] || return 0
+  value="${!name}"
+  if ! [[ "$value" =~ ^[1-9][0-9]{0,8}[kKmMgGtT]?$ ]]; then
+    fail "$name='$value' is not valid: expected a size such as 512m or 1g (k, m, g or t)"
+  fi
+}
+
+require_master_url() {
+  local value="${SPARK_MASTER_URL:-}"
+  [[ -n "$value" ]] || fail "SPARK_MASTER_URL is not set: a worker needs the master's" \
+    "address, e.g. SPARK_MASTER_URL=spark://spark-master:7077"
+  if ! [[ "$value" =~ ^spark://[^/,:]+:[0-9]{1,5}(,[^/,:]+:[0-9]{1,5})*$ ]]; then
+    fail "SPARK_MASTER_URL='$value' is not valid: expected spark://HOST:PORT" \
+      "(several masters: spark://HOST1:PORT1,HOST2:PORT2)"
+  fi
+}
+
+require_spark_home() {
+  [[ -x "$SPARK_HOME/bin/spark-class" ]] ||
+    fail "SPARK_HOME='$SPARK_HOME' is not a Spark distribution: $SPARK_HOME/bin/spark-class missing"
+}
+
+# --- RPC authentication --------------------------------------------------------------------
+
+# When SPARK_AUTH_SECRET_FILE is set (a file mounted from a Kubernetes Secret), daemons
+# run with spark.authenticate=true. The secret itself goes into _SPARK_AUTH_SECRET, the
+# environment variable Spark's SecurityManager reads before spark.authenticate.secret:
+# that keeps it off every command line (`ps` shows -D options to anyone on the node).
+# spark.authenticate.secret.file is no alternative: Spark honours it in Kubernetes mode
+# only. Workers hand the secret to their executors through the same variable.
+# Trailing newlines of the file are ignored.
+load_auth_secret() {
+  local file="${SPARK_AUTH_SECRET_FILE:-}" secret
+  [[ -n "$file" ]] || return 0
+  [[ -f "$file" && -r "$file" ]] ||
+    fail "SPARK_AUTH_SECRET_FILE='$file' is not a readable file"
+  secret="$(<"$file")"
+  [[ -n "$secret" ]] || fail "SPARK_AUTH_SECRET_FILE='$file' is empty"
+  export _SPARK_AUTH_SECRET="$secret"
+  AUTH_ENABLED=1
+}
+
+# --- roles -------------------------------------------------------------------------------
+
+run_master() {
+  require_spark_home
+  require_port SPARK_MASTER_PORT
+  require_port SPARK_MASTER_WEBUI_PORT
+  require_memory SPARK_DAEMON_MEMORY
+  load_auth_secret
+  if ((AUTH_ENABLED)); then
+    export SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} -Dspark.authenticate=true"
+  fi
+  local args=(--port "${SPARK_MASTER_PORT:-7077}" --webui-port "${SPARK_MASTER_WEBUI_PORT:-8080}")
+  if [[ -n "${SPARK_MASTER_HOST:-}" ]]; then
+    args+=(--host "$SPARK_MASTER_HOST")
+  fi
+  log "starting Spark master (${SPARK_MASTER_HOST:-<local address>}:${SPARK_MASTER_PORT:-7077}, web UI ${SPARK_MASTER_WEBUI_PORT:-8080}, auth $([[ $AUTH_ENABLED == 1 ]] && echo on || echo off))"
+  exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master "${args[@]}"
+}
+
+run_worker() {
+  require_spark_home
+  require_master_url
+  require_int SPARK_WORKER_CORES 1 4096
+  require_memory SPARK_WORKER_MEMORY
+  require_port SPARK_WORKER_PORT 0
+  require_port SPARK_WORKER_WEBUI_PORT 0
+  require_memory SPARK_DAEMON_MEMORY
+  require_int SPARK_WORKER_DECOMMISSION_TIMEOUT 0 86400
+  load_auth_secret
+  if ((AUTH_ENABLED)); then
+    export SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} -Dspark.authenticate=true"
+  fi
+  # Explicit arguments rather than relying on Spark reading the same variables, so what
+  # runs is visible in `ps` and in the log line below.
+  local args=(--webui-port "${SPARK_WORKER_WEBUI_PORT:-8081}")
+  [[ -z "${SPARK_WORKER_CORES:-}" ]] || args+=(--cores "$SPARK_WORKER_CORES")
+  [[ -z "${SPARK_WORKER_MEMORY:-}" ]] || args+=(--memory "$SPARK_WORKER_MEMORY")
+  [[ -z "${SPARK_WORKER_PORT:-}" ]] || args+=(--port "$SPARK_WORKER_PORT")
+  [[ -z "${SPARK_WORKER_DIR:-}" ]] || args+=(--work-dir "$SPARK_WORKER_DIR")
+  if [[ -n "${SPARK_WORKER_DIR:-}" ]]; then
+    mkdir -p "$SPARK_WORKER_DIR" 2>/dev/null || true
+    [[ -d "$SPARK_WORKER_DIR" && -w "$SPARK_WORKER_DIR" ]] ||
+      fail "SPARK_WORKER_DIR='$SPARK_WORKER_DIR' is not a writable directory"
+  fi
+  local cmd=("$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker "${args[@]}" "$SPARK_MASTER_URL")
+  log "starting Spark worker for $SPARK_MASTER_URL (cores ${SPARK_WORKER_CORES:-all}, memory ${SPARK_WORKER_MEMORY:-default}, auth $([[ $AUTH_ENABLED == 1 ]] && echo on || echo off))"
+  if ((10#${SPARK_WORKER_DECOMMISSION_TIMEOUT:-0} > 0)); then
+    supervise_worker "$((10#$SPARK_WORKER_DECOMMISSION_TIMEOUT))" "${cmd[@]}"
+  fi
+  exec "${cmd[@]}"
+}
+
+# Without SPARK_WORKER_DECOMMISSION_TIMEOUT the worker JVM gets SIGTERM straight from tini:
+# it stops at once and kills its executors; the master sees the connection drop, marks the
+# worker DEAD and the drivers rerun the lost tasks (shuffle files on it are recomputed).
+#
+# With it, this shell stays between tini and the JVM: SIGTERM becomes SIGPWR, the worker's
+# decommission signal (spark.decommission.enabled). The master then stops placing executors
+# there and drivers decommission its executors: they finish or hand off running tasks,
+# migrate cached and shuffle blocks (spark.storage.decommission.*) and exit. Once the
+# worker has no executor processes left, or the timeout has passed, the JVM gets SIGTERM.
+# Keep the pod's terminationGracePeriodSeconds above the timeout plus ~10 s.
+supervise_worker() {
+  local timeout="$1"
+  shift
+  local term_requested=0 pid rc
+  trap 'term_requested=1' TERM INT
+  "$@" &
+  pid=$!
+  while :; do
+    rc=0
+    wait "$pid" || rc=$?
+    if ! kill -0 "$pid" 2>/dev/null; then
+      exit "$rc"
+    fi
+    # wait was interrupted by a trapped signal; the JVM is still running.
+    if ((term_requested == 1)); then
+      term_requested=2
+      decommission_worker "$pid" "$timeout"
+    fi
+  done
+}
+
+# Executors are child processes of the worker JVM. Zombies do not count: spark-class
+# leaves its finished launcher JVM as an unreaped child of the worker JVM it exec'ed.
+has_live_children() {
+  # shellcheck disable=SC2009 # pgrep's --runstates is missing from older procps releases
+  ps -o stat= --ppid "$1" 2>/dev/null | grep -qv '^Z'
+}
+
+decommission_worker() {
+  local pid="$1" timeout="$2" deadline
+  log "SIGTERM: decommissioning the worker (SIGPWR); stopping it once its executors are gone, at most ${timeout}s"
+  kill -PWR "$pid" 2>/dev/null || return 0
+  deadline=$((SECONDS + timeout))
+  while ((SECONDS < deadline)) && has_live_children "$pid"; do
+    sleep 1
+  done
+  log "decommissioning done or timed out; stopping the worker"
+  kill -TERM "$pid" 2>/dev/null || true
+}
+
+run_history() {
+  require_spark_home
+  require_memory SPARK_DAEMON_MEMORY
+  log "starting Spark history server"
+  exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.history.HistoryServer
+}
+
+run_submit() {
+  require_spark_home
+  if [[ -n "${SPARK_MASTER_URL:-}" ]]; then
+    require_master_url
+    # spark-submit falls back to $MASTER when neither --master nor spark.master is given.
+    export MASTER="${MASTER:-$SPARK_MASTER_URL}"
+  fi
+  load_auth_secret
+  if ((AUTH_ENABLED)); then
+    # A driver on a standalone cluster insists on spark.authenticate.secret in its conf.
+    # Give it a private copy of the conf dir with the secret added (mode 600), rather than
+    # --conf on the command line.
+    local conf_src="${SPARK_CONF_DIR:-$SPARK_HOME/conf}" conf_dir
+    conf_dir="$(mktemp -d)"
+    chmod 700 "$conf_dir"
+    if [[ -d "$conf_src" ]]; then
+      cp -R "$conf_src/." "$conf_dir/"
+    fi
+    (
+      umask 077
+      printf '\nspark.authenticate true\nspark.authenticate.secret %s\n' "$_SPARK_AUTH_SECRET" \
+        >>"$conf_dir/spark-defaults.conf"
+    )
+    export SPARK_CONF_DIR="$conf_dir"
+    # Not exec'ed, so the copy holding the secret is removed when the driver ends; this
+    # shell passes SIGTERM/SIGINT on to it.
+    local pid rc
+    trap 'kill -TERM "$pid" 2>/dev/null || true' TERM INT
+    "$SPARK_HOME/bin/spark-submit" "$@" <&0 &
+    pid=$!
+    while :; do
+      rc=0
+      wait "$pid" || rc=$?
+      kill -0 "$pid" 2>/dev/null || break
+    done
+    rm -rf "$conf_dir"
+    exit "$rc"
+  fi
+  exec "$SPARK_HOME/bin/spark-submit" "$@"
+}
+
+main() {
+  export SPARK_HOME="${SPARK_HOME:-/opt/spark}"
+  # So `docker run IMAGE spark-shell` works without touching PATH in the image (the base
+  # image's PATH, e.g. its JDK's bin, stays as it is).
+  export PATH="$SPARK_HOME/bin:$PATH"
+  AUTH_ENABLED=0
+  if (($# == 0)); then
+    usage >&2
+    fail "no role given: expected one of master, worker, history, submit, help, or a command"
+  fi
+  local role="$1"
+  shift
+  case "$role" in
+    master) run_master ;;
+    worker) run_worker ;;
+    history) run_history ;;
+    submit) run_submit "$@" ;;
+    help | -h | --help) usage ;;
+    *)
+      if command -v -- "$role" >/dev/null 2>&1; then
+        exec "$role" "$@"
+      fi
+      fail "unknown role '$role': expected one of master, worker, history, submit, help," \
+        "or an executable to run"
+      ;;
+  esac
+}
+
+main "$@"

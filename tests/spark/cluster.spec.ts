@@ -1,0 +1,209 @@
+// A real standalone cluster per Spark version, started through the image's entrypoint
+// (and tini, as in the image) on 127.0.0.1: registration, jobs, scaling, lost workers,
+// master restart, metrics and SIGTERM. The tests share one cluster per version and run in
+// order; each one states the cluster it expects and asserts on Spark's own reports.
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import {
+    getJson,
+    getText,
+    installSpark,
+    JOBS_DIR,
+    MasterHandle,
+    SparkHarness,
+    sparkVersions,
+    waitFor,
+    WorkerHandle,
+    WorkerJson,
+} from "./harness";
+
+const LOST_WORKER_LIMIT_MS = 15000;
+
+for (const version of sparkVersions()) {
+    describe(`Spark ${version} standalone cluster through the entrypoint`, function () {
+        let h: SparkHarness;
+        let master: MasterHandle;
+        const workers: Record<string, WorkerHandle> = {};
+        let failed = false;
+
+        before(async function () {
+            this.timeout(300000);
+            h = new SparkHarness(version, installSpark(version), "spark-cluster");
+            if (h.tini === undefined) {
+                process.stderr.write("[spark tests] tini not installed: processes start without it (apt-get install tini)\n");
+            }
+            try {
+                master = await h.startMaster("master", { tini: true });
+                workers.w1 = await h.startWorker(master, "worker-1", { tini: true });
+                workers.w2 = await h.startWorker(master, "worker-2", { tini: true });
+                await h.waitAliveWorkers(master, 2);
+            } catch (err) {
+                failed = true;
+                h.printLogs();
+                throw err;
+            }
+        });
+
+        afterEach(function () {
+            if (this.currentTest?.state === "failed") {
+                failed = true;
+                h.printLogs();
+            }
+        });
+
+        after(async function () {
+            this.timeout(60000);
+            await h?.stopAll(failed);
+        });
+
+        it("registers two ALIVE workers with 1 core and 1024 MB each", async function () {
+            const json = await h.masterJson(master);
+            assert.equal(json.status, "ALIVE");
+            assert.equal(json.url, master.url);
+            const alive = json.workers.filter((w) => w.state === "ALIVE");
+            assert.equal(alive.length, 2);
+            for (const w of alive) {
+                assert.equal(w.cores, 1, `cores of ${w.id}`);
+                assert.equal(w.memory, 1024, `memory of ${w.id}`);
+            }
+            const webPorts = alive.map((w) => Number(w.webuiaddress.split(":").pop())).sort();
+            assert.deepEqual(webPorts, [workers.w1.webPort, workers.w2.webPort].sort());
+        });
+
+        it("serves Prometheus metrics at /metrics/prometheus on the master and the workers", async function () {
+            const m = await getText(`${master.webUrl}/metrics/prometheus`);
+            assert.equal(m.status, 200);
+            assert.match(m.body, /^metrics_master_aliveWorkers_Value\{type="gauges"\} 2$/m);
+            const w = await getText(`${workers.w1.webUrl}/metrics/prometheus`);
+            assert.equal(w.status, 200);
+            assert.match(w.body, /^metrics_worker_coresFree_Value\{type="gauges"\} 1$/m);
+            assert.match(w.body, /^metrics_worker_memFree_MB_Value\{type="gauges"\} 1024$/m);
+        });
+
+        // Both job tests read the output of one spark-submit (the talk's job, then the larger
+        // one): a driver JVM costs ~15 s here.
+        let jobOutput = "";
+        let appId = "";
+
+        it("runs the talk's job through the submit role: sc.parallelize([1,2,4,4]).count() == 4", async function () {
+            this.timeout(240000);
+            const client = h.start(
+                "submit-spread",
+                ["submit", "--conf", "spark.ui.enabled=false", "--executor-memory", "512m", path.join(JOBS_DIR, "jobs.py"), "spread", "2"],
+                { env: { SPARK_MASTER_URL: master.url } },
+            );
+            const status = await client.waitExit(200000);
+            jobOutput = client.output();
+            assert.deepEqual(status, { code: 0, signal: null }, "spark-submit exit status");
+            appId = /^APP_ID=(\S+)$/m.exec(jobOutput)?.[1] ?? "";
+            assert.match(appId, /^app-/);
+            assert.match(jobOutput, /^TALK_COUNT=4$/m);
+        });
+
+        it("spreads a larger job over both workers", async function () {
+            assert.notEqual(appId, "", "the job above did not run");
+            const n = 200000n;
+            const expected = ((n - 1n) * n * (2n * n - 1n)) / 6n; // sum of x^2 for x < n
+            assert.match(jobOutput, new RegExp(`^SPREAD_SUM=${expected}$`, "m"));
+            // Tasks report their executor's working directory, which lies in a worker's dir.
+            const dirs = JSON.parse(/^SPREAD_DIRS=(.*)$/m.exec(jobOutput)?.[1] ?? "[]") as string[];
+            for (const w of [workers.w1, workers.w2]) {
+                assert.ok(
+                    dirs.some((d) => d.startsWith(w.workDir + path.sep)),
+                    `no task ran on ${w.name}: ${dirs}`,
+                );
+            }
+            // And each worker itself reports an executor of this application.
+            for (const w of [workers.w1, workers.w2]) {
+                const state = await getJson<WorkerJson>(`${w.webUrl}/json/`);
+                const execs = [...state.executors, ...state.finishedexecutors].filter((e) => e.appid === appId);
+                assert.ok(execs.length >= 1, `${w.name} ran no executor of ${appId}`);
+            }
+            const json = await h.masterJson(master);
+            assert.ok(
+                json.completedapps.some((a) => a.id === appId && a.state === "FINISHED"),
+                "app not FINISHED",
+            );
+        });
+
+        it("registers a third worker when one is added", async function () {
+            this.timeout(120000);
+            workers.w3 = await h.startWorker(master, "worker-3", { tini: true });
+            await h.waitAliveWorkers(master, 3);
+            const entry = await h.workerEntry(master, workers.w3);
+            assert.equal(entry.length, 1);
+            assert.equal(entry[0].state, "ALIVE");
+            assert.equal(entry[0].cores, 1);
+        });
+
+        it(`marks a SIGKILLed worker DEAD within ${LOST_WORKER_LIMIT_MS / 1000} s`, async function () {
+            const victim = workers.w3;
+            const [before] = await h.workerEntry(master, victim);
+            assert.equal(before.state, "ALIVE");
+            const t0 = Date.now();
+            victim.proc.killTree("SIGKILL");
+            const state = await waitFor(`${victim.name} no longer ALIVE`, LOST_WORKER_LIMIT_MS, async () => {
+                const json = await h.masterJson(master);
+                const w = json.workers.find((x) => x.id === before.id);
+                return w === undefined ? "REMOVED" : w.state !== "ALIVE" ? w.state : undefined;
+            });
+            const elapsed = Date.now() - t0;
+            assert.ok(["DEAD", "REMOVED"].includes(state), state);
+            assert.ok(elapsed < LOST_WORKER_LIMIT_MS, `took ${elapsed} ms`);
+            const json = await h.masterJson(master);
+            assert.equal(json.workers.filter((w) => w.state === "ALIVE").length, 2);
+        });
+
+        it("has the workers register again with a restarted master", async function () {
+            this.timeout(180000);
+            const old = master;
+            old.proc.signal("SIGTERM");
+            const st = await old.proc.waitExit(15000);
+            assert.ok(st !== undefined, "master did not stop on SIGTERM");
+            // Same address, as a Kubernetes Service gives a recreated master pod.
+            master = h.startMasterOn(old.port, old.webPort, "master-restarted", { tini: true });
+            // Workers retry registration on their own (every 5-15 s at first).
+            const alive = await h.waitAliveWorkers(master, 2, 120000);
+            const ports = alive.map((w) => Number(w.webuiaddress.split(":").pop())).sort();
+            assert.deepEqual(ports, [workers.w1.webPort, workers.w2.webPort].sort());
+        });
+
+        it(`drops a frozen worker (SIGSTOP: no heartbeats, connection kept) within ${LOST_WORKER_LIMIT_MS / 1000} s`, async function () {
+            // Unlike SIGKILL, nothing closes the TCP connection: only spark.worker.timeout finds
+            // this worker out, as with a node that vanished from the network.
+            this.timeout(60000);
+            const victim = workers.w2;
+            const [entry] = await h.workerEntry(master, victim);
+            assert.equal(entry.state, "ALIVE");
+            const t0 = Date.now();
+            victim.proc.killTree("SIGSTOP");
+            try {
+                await waitFor(`${victim.name} dropped by heartbeat timeout`, LOST_WORKER_LIMIT_MS, async () => {
+                    const json = await h.masterJson(master);
+                    const w = json.workers.find((x) => x.id === entry.id);
+                    return w === undefined || w.state !== "ALIVE" ? true : undefined;
+                });
+                assert.ok(Date.now() - t0 < LOST_WORKER_LIMIT_MS);
+                // The other worker must not have been dropped by mistake.
+                const [other] = await h.workerEntry(master, workers.w1);
+                assert.equal(other.state, "ALIVE");
+            } finally {
+                victim.proc.killTree("SIGKILL");
+            }
+        });
+
+        it("stops master and worker on SIGTERM through tini within a few seconds (exit 0 or 143)", async function () {
+            this.timeout(60000);
+            for (const proc of [workers.w1.proc, master.proc]) {
+                h.assertRunning(proc);
+                const t0 = Date.now();
+                proc.signal("SIGTERM");
+                const st = await proc.waitExit(10000);
+                assert.ok(st !== undefined, `${proc.name} still running 10 s after SIGTERM`);
+                assert.ok(st.code === 0 || st.code === 143, `${proc.name} exit ${JSON.stringify(st)}`);
+                assert.ok(Date.now() - t0 < 10000);
+                assert.match(proc.output(), /RECEIVED SIGNAL TERM/);
+            }
+        });
+    });
+}

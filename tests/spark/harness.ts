@@ -1,0 +1,464 @@
+// Shared harness of the Spark runtime tests: installs a Spark distribution (pyspark from
+// PyPI), starts the image's entrypoint as real processes on 127.0.0.1 with free ports,
+// polls the master's JSON API, keeps every process's output in a log file and always
+// kills what it started. Node's standard library only.
+import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const ENTRYPOINT = path.join(REPO_ROOT, "images", "spark", "entrypoint.sh");
+export const CONF_DIR = path.join(REPO_ROOT, "images", "spark", "conf");
+export const JOBS_DIR = path.join(__dirname, "jobs");
+
+/** Reads KEY=value lines of scripts/versions.env (comments and blanks ignored). */
+export function pinnedVersions(): Record<string, string> {
+    const text = fs.readFileSync(path.join(REPO_ROOT, "scripts", "versions.env"), "utf8");
+    const out: Record<string, string> = {};
+    for (const line of text.split("\n")) {
+        const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+        if (m) out[m[1]] = m[2];
+    }
+    return out;
+}
+
+/** Spark versions under test: SPARK_TEST_VERSIONS (comma or space separated) or both pins. */
+export function sparkVersions(): string[] {
+    const fromEnv = (process.env.SPARK_TEST_VERSIONS ?? "").split(/[\s,]+/).filter((v) => v !== "");
+    if (fromEnv.length > 0) return fromEnv;
+    const pins = pinnedVersions();
+    return [pins.SPARK_VERSION_DEFAULT, pins.SPARK_VERSION_PREVIOUS].filter((v) => v !== undefined);
+}
+
+/** Installs pyspark==version once (scripts/spark/install.sh) and returns its SPARK_HOME. */
+export function installSpark(version: string): string {
+    const out = execFileSync("bash", [path.join(REPO_ROOT, "scripts", "spark", "install.sh"), version], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+    return out.trim().split("\n").pop() ?? "";
+}
+
+/** The tini binary if installed (Debian package `tini`), else undefined. */
+export function findTini(): string | undefined {
+    for (const candidate of ["/usr/bin/tini", "/sbin/tini", "/usr/local/bin/tini"]) {
+        if (fs.existsSync(candidate)) return candidate;
+    }
+    const which = spawnSync("bash", ["-c", "command -v tini"], { encoding: "utf8" });
+    return which.status === 0 ? which.stdout.trim() : undefined;
+}
+
+/** N distinct free TCP ports on 127.0.0.1 (all held until every one is chosen). */
+export async function freePorts(count: number): Promise<number[]> {
+    const servers: net.Server[] = [];
+    try {
+        const ports: number[] = [];
+        for (let i = 0; i < count; i++) {
+            const server = net.createServer();
+            servers.push(server);
+            await new Promise<void>((resolve, reject) => {
+                server.once("error", reject);
+                server.listen(0, "127.0.0.1", () => resolve());
+            });
+            ports.push((server.address() as net.AddressInfo).port);
+        }
+        return ports;
+    } finally {
+        await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `probe` until it returns something other than undefined, or throws after
+ * `timeoutMs` with the description and the last error seen.
+ */
+export async function waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    probe: () => Promise<T | undefined> | T | undefined,
+    intervalMs = 250,
+): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    for (;;) {
+        try {
+            const value = await probe();
+            if (value !== undefined) return value;
+        } catch (err) {
+            lastError = err;
+        }
+        if (Date.now() >= deadline) {
+            const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
+            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+        }
+        await sleep(intervalMs);
+    }
+}
+
+export interface ExitStatus {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+}
+
+// Every process any harness started, so a crash of the test runner still kills them.
+const live = new Set<ManagedProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+    if (exitHookInstalled) return;
+    exitHookInstalled = true;
+    process.on("exit", () => {
+        for (const p of live) p.killTree("SIGKILL");
+    });
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+        process.once(sig, () => {
+            for (const p of live) p.killTree("SIGKILL");
+            process.exit(130);
+        });
+    }
+}
+
+/** One started process: its own process group, output appended to a log file. */
+export class ManagedProcess {
+    readonly child: ChildProcess;
+    readonly exited: Promise<ExitStatus>;
+    status: ExitStatus | undefined;
+    private readonly fd: number;
+
+    constructor(
+        readonly name: string,
+        readonly command: string,
+        readonly args: string[],
+        readonly env: NodeJS.ProcessEnv,
+        readonly logFile: string,
+    ) {
+        installExitHook();
+        this.fd = fs.openSync(logFile, "a");
+        // detached: its own process group, so a Ctrl-C meant for mocha does not reach it
+        // before the harness has had a chance to stop it.
+        this.child = spawn(command, args, { env, stdio: ["ignore", this.fd, this.fd], detached: true });
+        live.add(this);
+        this.exited = new Promise((resolve) => {
+            this.child.once("exit", (code, signal) => {
+                this.status = { code, signal };
+                live.delete(this);
+                fs.closeSync(this.fd);
+                resolve(this.status);
+            });
+            this.child.once("error", (err) => {
+                fs.appendFileSync(logFile, `\n[harness] spawn failed: ${err.message}\n`);
+            });
+        });
+    }
+
+    get pid(): number {
+        return this.child.pid ?? -1;
+    }
+
+    get running(): boolean {
+        return this.status === undefined;
+    }
+
+    /** Signal to the process itself (e.g. SIGTERM to tini, which forwards it). */
+    signal(sig: NodeJS.Signals): void {
+        if (this.running) process.kill(this.pid, sig);
+    }
+
+    /**
+     * Signal to the process and all its descendants (parents first, so a stopped parent
+     * cannot start new children), ignoring "already gone". Process groups are not enough:
+     * tini puts its child into a group of its own.
+     */
+    killTree(sig: NodeJS.Signals): void {
+        if (!this.running) return;
+        for (const pid of [this.pid, ...descendants(this.pid)]) {
+            try {
+                process.kill(pid, sig);
+            } catch {
+                /* already gone */
+            }
+        }
+    }
+
+    /** Resolves with the exit status, or undefined if still running after timeoutMs. */
+    async waitExit(timeoutMs: number): Promise<ExitStatus | undefined> {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<undefined>((resolve) => {
+            timer = setTimeout(() => resolve(undefined), timeoutMs);
+        });
+        try {
+            return await Promise.race([this.exited, timeout]);
+        } finally {
+            clearTimeout(timer); // a pending timer would keep mocha alive after the last test
+        }
+    }
+
+    output(): string {
+        return fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, "utf8") : "";
+    }
+
+    tail(lines = 40): string {
+        return this.output().split("\n").slice(-lines).join("\n");
+    }
+
+    /** SIGTERM (tini forwards it), then SIGKILL to whatever of the tree is left. */
+    async stop(): Promise<void> {
+        if (!this.running) return;
+        const tree = [this.pid, ...descendants(this.pid)];
+        this.signal("SIGCONT"); // in case a test stopped it
+        this.signal("SIGTERM");
+        await this.waitExit(5000);
+        for (const pid of tree) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                /* already gone */
+            }
+        }
+        await this.waitExit(5000);
+    }
+}
+
+export interface MasterJson {
+    url: string;
+    status: string;
+    aliveworkers?: number;
+    workers: Array<{
+        id: string;
+        host: string;
+        port: number;
+        webuiaddress: string;
+        cores: number;
+        memory: number;
+        state: string;
+        lastheartbeat: number;
+    }>;
+    activeapps: Array<{ id: string; name: string; state: string }>;
+    completedapps: Array<{ id: string; name: string; state: string }>;
+}
+
+export interface WorkerJson {
+    id: string;
+    masterurl: string;
+    cores: number;
+    memory: number;
+    executors: Array<{ id: number; appid: string }>;
+    finishedexecutors: Array<{ id: number; appid: string }>;
+}
+
+export async function getJson<T>(url: string, timeoutMs = 2000): Promise<T> {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+    return (await res.json()) as T;
+}
+
+export async function getText(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "follow" });
+    return { status: res.status, body: await res.text() };
+}
+
+export interface MasterHandle {
+    proc: ManagedProcess;
+    port: number;
+    webPort: number;
+    url: string;
+    webUrl: string;
+}
+
+export interface WorkerHandle {
+    proc: ManagedProcess;
+    name: string;
+    webPort: number;
+    webUrl: string;
+    workDir: string;
+}
+
+export interface StartOptions {
+    /** Extra environment for this process. */
+    env?: Record<string, string>;
+    /** Start through tini (as the image's ENTRYPOINT does) when tini is installed. */
+    tini?: boolean;
+}
+
+/**
+ * One Spark distribution under test plus everything started against it. Logs live in a
+ * temporary directory (kept when SPARK_TEST_KEEP_LOGS=1).
+ */
+export class SparkHarness {
+    readonly dir: string;
+    readonly procs: ManagedProcess[] = [];
+    readonly tini: string | undefined = findTini();
+    private counter = 0;
+
+    constructor(
+        readonly version: string,
+        readonly sparkHome: string,
+        label = "spark",
+    ) {
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${label}-${version}-`));
+    }
+
+    /** Environment every Spark process gets: nothing from the caller's SPARK_* leaks in. */
+    baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+        const env: NodeJS.ProcessEnv = {};
+        for (const [k, v] of Object.entries(process.env)) {
+            if (!k.startsWith("SPARK_") && !k.startsWith("PYSPARK_") && k !== "MASTER") env[k] = v;
+        }
+        const localDirs = path.join(this.dir, "local");
+        fs.mkdirSync(localDirs, { recursive: true });
+        return {
+            ...env,
+            SPARK_HOME: this.sparkHome,
+            SPARK_CONF_DIR: CONF_DIR,
+            SPARK_LOCAL_IP: "127.0.0.1",
+            SPARK_LOCAL_DIRS: localDirs,
+            // Small daemons: a 2-core machine runs several at once.
+            SPARK_DAEMON_MEMORY: "384m",
+            PYSPARK_PYTHON: "python3",
+            ...extra,
+        };
+    }
+
+    /** Starts `entrypoint.sh ARGS...` (optionally under tini) with the base environment. */
+    start(name: string, args: string[], opts: StartOptions = {}): ManagedProcess {
+        const logFile = path.join(this.dir, `${String(++this.counter).padStart(2, "0")}-${name}.log`);
+        const env = this.baseEnv(opts.env ?? {});
+        const useTini = opts.tini === true && this.tini !== undefined;
+        const command = useTini ? (this.tini as string) : ENTRYPOINT;
+        // -s: tini is not PID 1 here, so it registers as a child subreaper instead.
+        const argv = useTini ? ["-s", "--", ENTRYPOINT, ...args] : args;
+        const proc = new ManagedProcess(name, command, argv, env, logFile);
+        this.procs.push(proc);
+        return proc;
+    }
+
+    /** Runs the entrypoint to completion (for error cases): status, stdout, stderr. */
+    runSync(args: string[], env: Record<string, string> = {}, timeoutMs = 30000) {
+        return spawnSync(ENTRYPOINT, args, { env: this.baseEnv(env), encoding: "utf8", timeout: timeoutMs });
+    }
+
+    async startMaster(name = "master", opts: StartOptions = {}): Promise<MasterHandle> {
+        const [port, webPort] = await freePorts(2);
+        return this.startMasterOn(port, webPort, name, opts);
+    }
+
+    startMasterOn(port: number, webPort: number, name = "master", opts: StartOptions = {}): MasterHandle {
+        const proc = this.start(name, ["master"], {
+            ...opts,
+            env: {
+                SPARK_MASTER_HOST: "127.0.0.1",
+                SPARK_MASTER_PORT: String(port),
+                SPARK_MASTER_WEBUI_PORT: String(webPort),
+                ...(opts.env ?? {}),
+            },
+        });
+        return {
+            proc,
+            port,
+            webPort,
+            url: `spark://127.0.0.1:${port}`,
+            webUrl: `http://127.0.0.1:${webPort}`,
+        };
+    }
+
+    async startWorker(master: MasterHandle, name: string, opts: StartOptions = {}): Promise<WorkerHandle> {
+        const [port, webPort] = await freePorts(2);
+        const workDir = path.join(this.dir, name);
+        const proc = this.start(name, ["worker"], {
+            ...opts,
+            env: {
+                SPARK_MASTER_URL: master.url,
+                SPARK_WORKER_CORES: "1",
+                SPARK_WORKER_MEMORY: "1g",
+                SPARK_WORKER_PORT: String(port),
+                SPARK_WORKER_WEBUI_PORT: String(webPort),
+                SPARK_WORKER_DIR: workDir,
+                ...(opts.env ?? {}),
+            },
+        });
+        return { proc, name, webPort, webUrl: `http://127.0.0.1:${webPort}`, workDir };
+    }
+
+    /** The master's /json/ view. */
+    masterJson(master: MasterHandle): Promise<MasterJson> {
+        return getJson<MasterJson>(`${master.webUrl}/json/`);
+    }
+
+    /** Waits until the master lists `count` ALIVE workers; returns them. */
+    async waitAliveWorkers(master: MasterHandle, count: number, timeoutMs = 90000) {
+        return waitFor(`${count} ALIVE workers on ${master.url}`, timeoutMs, async () => {
+            this.assertRunning(master.proc);
+            const json = await this.masterJson(master);
+            const alive = json.workers.filter((w) => w.state === "ALIVE");
+            return alive.length === count ? alive : undefined;
+        });
+    }
+
+    /** The master's entry for a worker, matched by its web UI port. */
+    async workerEntry(master: MasterHandle, worker: WorkerHandle) {
+        const json = await this.masterJson(master);
+        return json.workers.filter((w) => w.webuiaddress.endsWith(`:${worker.webPort}`));
+    }
+
+    /** Fails fast (instead of timing out) when a process that should run has exited. */
+    assertRunning(proc: ManagedProcess): void {
+        if (!proc.running) {
+            throw new Error(`${proc.name} exited early (${JSON.stringify(proc.status)}); log:\n${proc.tail(30)}`);
+        }
+    }
+
+    /** Prints the tail of every log, for a failed test. */
+    printLogs(lines = 40): void {
+        for (const p of this.procs) {
+            process.stderr.write(`\n----- ${p.name} (${p.logFile}, ${p.running ? "running" : JSON.stringify(p.status)}) -----\n`);
+            process.stderr.write(p.tail(lines) + "\n");
+        }
+    }
+
+    /** Stops everything this harness started; removes the logs unless asked to keep them. */
+    async stopAll(keepLogs = false): Promise<void> {
+        await Promise.all(this.procs.map((p) => p.stop()));
+        if (!keepLogs && process.env.SPARK_TEST_KEEP_LOGS !== "1") {
+            fs.rmSync(this.dir, { recursive: true, force: true });
+        } else {
+            process.stderr.write(`[harness] logs kept in ${this.dir}\n`);
+        }
+    }
+}
+
+/** Descendants of a process, breadth first, from /proc/PID/task/TID/children (Linux). */
+export function descendants(rootPid: number): number[] {
+    const out: number[] = [];
+    const queue = [rootPid];
+    while (queue.length > 0) {
+        const pid = queue.shift() as number;
+        try {
+            for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+                const children = fs.readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
+                if (children === "") continue;
+                const pids = children.split(/\s+/).map(Number);
+                out.push(...pids);
+                queue.push(...pids);
+            }
+        } catch {
+            /* exited meanwhile */
+        }
+    }
+    return out;
+}
+
+/** The command lines (/proc/PID/cmdline) of a process and its descendants. */
+export function commandLines(rootPid: number): string[] {
+    const out: string[] = [];
+    for (const pid of [rootPid, ...descendants(rootPid)]) {
+        try {
+            out.push(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" "));
+        } catch {
+            /* exited meanwhile */
+        }
+    }
+    return out;
+}
