@@ -2,6 +2,7 @@
 // values, so a bad value stops the program before any resource is registered.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
+import { AutoscalingConfig, parseAutoscaling } from "./autoscaling";
 import { CLOUD_DEFAULTS, CloudConfig, Fail, parseCloudConfig } from "./cloudConfig";
 import { MEMORY_FORMAT, MIN_MASTER_MEMORY_MIB, MIN_WORKER_MEMORY_MIB, parseMemoryMiB } from "./quantity";
 
@@ -33,6 +34,8 @@ export interface ClusterConfig {
     readonly rpcAuth: boolean;
     /** Seconds a removed worker spends decommissioning (moving blocks, finishing tasks); 0 = stop at once. */
     readonly workerDecommissionSeconds: number;
+    /** Worker autoscaling; undefined = off (workerReplicas is the size). */
+    readonly autoscaling?: AutoscalingConfig;
 }
 
 export interface StackConfig extends CloudConfig {
@@ -85,10 +88,12 @@ const CLUSTER_KEYS = [
     "workerMaxUnavailable",
     "rpcAuth",
     "workerDecommissionSeconds",
+    "autoscaling",
 ] as const;
 
 /** Every project key this program reads; anything else under `spark-on-k8s:` is a typo. */
-export const KNOWN_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...Object.keys(CLOUD_DEFAULTS), "clusters"];
+// `clusters` and `autoscaling` are objects, which Pulumi.yaml cannot type: they are not declared there.
+export const KNOWN_KEYS: readonly string[] = [...Object.keys(DEFAULTS), ...Object.keys(CLOUD_DEFAULTS), "clusters", "autoscaling"];
 
 /** Namespaces that always exist: creating them as a Namespace object fails at `pulumi up`. */
 const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -162,7 +167,9 @@ export function parseConfig(raw: Readonly<Record<string, string>>, ambient: Read
 
     const flat: Record<string, unknown> = {};
     for (const key of CLUSTER_KEYS) {
-        if (key !== "name") {
+        if (key === "autoscaling") {
+            flat[key] = raw.autoscaling;
+        } else if (key !== "name") {
             flat[key] = raw[key] ?? DEFAULTS[key];
         }
     }
@@ -290,6 +297,8 @@ function parseCluster(entry: Record<string, unknown>, key: (k: string) => string
         f(key("workerDecommissionSeconds"), entry.workerDecommissionSeconds, "must be a whole number of seconds from 0 (off) to 3600");
     }
 
+    const autoscaling = parseAutoscaling(entry.autoscaling, key("autoscaling"), { maxWorkerReplicas, workerReplicas }, f);
+
     const sparkVersion = String(entry.sparkVersion ?? "");
     const v = SPARK_VERSION.exec(sparkVersion);
     if (!v || !((v[1] === "3" && v[2] === "5") || v[1] === "4")) {
@@ -362,6 +371,7 @@ function parseCluster(entry: Record<string, unknown>, key: (k: string) => string
         workerMaxUnavailable: workerMaxUnavailable!,
         rpcAuth: rpcAuth!,
         workerDecommissionSeconds: workerDecommissionSeconds!,
+        autoscaling,
     };
 }
 

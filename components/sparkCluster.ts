@@ -1,6 +1,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { hpaSpec, scaledObjectSpec } from "./autoscaling";
 import * as spec from "./clusterSpec";
 import { ClusterConfig } from "./config";
 import { WebUiExposure } from "./platforms/platform";
@@ -161,9 +162,35 @@ export class SparkCluster extends pulumi.ComponentResource {
                     },
                 },
             },
-            // Workers need the master's Service name to resolve before they start retrying.
-            { ...child, dependsOn: authSecret ? [service, authSecret] : [service] },
+            {
+                ...child,
+                // Workers need the master's Service name to resolve before they start retrying.
+                dependsOn: authSecret ? [service, authSecret] : [service],
+                // With an autoscaler, workerReplicas is the initial size only: later runs leave
+                // the autoscaler's count alone instead of fighting it.
+                ignoreChanges: c.autoscaling ? ["spec.replicas"] : [],
+            },
         );
+
+        if (c.autoscaling?.mode === "cpu") {
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                `${name}-worker-hpa`,
+                { metadata: inNs(`${c.name}-worker`), spec: hpaSpec(c.autoscaling, `${c.name}-worker`) },
+                { ...child, dependsOn: [workers] },
+            );
+        } else if (c.autoscaling?.mode === "keda") {
+            // Needs KEDA (keda.sh) in the cluster; it reads the master's /json/ on the UI port.
+            new k8s.apiextensions.CustomResource(
+                `${name}-worker-scaler`,
+                {
+                    apiVersion: "keda.sh/v1alpha1",
+                    kind: "ScaledObject",
+                    metadata: inNs(`${c.name}-worker`),
+                    spec: scaledObjectSpec(c.autoscaling, `${c.name}-worker`, `${spec.masterWebUiUrl(c)}/json/`, c.workerCores),
+                },
+                { ...child, dependsOn: [workers] },
+            );
+        }
 
         new k8s.policy.v1.PodDisruptionBudget(
             `${name}-worker-pdb`,

@@ -140,7 +140,10 @@ function copyProject(dest: string): void {
     fs.mkdirSync(dest, { recursive: true });
     for (const entry of ["Pulumi.yaml", "index.ts", "tsconfig.json", "package.json", "components", "images", "examples"]) {
         // The image's build context may hold a staged Spark distribution (dist/): not needed here.
-        fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), { recursive: true, filter: (src) => !src.includes(`${path.sep}dist${path.sep}`) && !src.endsWith(`${path.sep}dist`) });
+        fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), {
+            recursive: true,
+            filter: (src) => !src.includes(`${path.sep}dist${path.sep}`) && !src.endsWith(`${path.sep}dist`),
+        });
     }
     for (const f of fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
         fs.copyFileSync(path.join(ROOT, f), path.join(dest, f));

@@ -3,7 +3,18 @@
 // The journeys build on each other (up, scale, refuse, drift, disrupt, destroy), in order.
 import * as assert from "assert";
 import * as path from "path";
-import { initStack, kubectl, kubectlJson, localStackConfig, outputs, project, pulumi, readStackConfig, waitFor, writeStackConfig } from "./harness";
+import {
+    initStack,
+    kubectl,
+    kubectlJson,
+    localStackConfig,
+    outputs,
+    project,
+    pulumi,
+    readStackConfig,
+    waitFor,
+    writeStackConfig,
+} from "./harness";
 
 const STACK = "local";
 const NS = "spark-local";
@@ -115,6 +126,33 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         setConfig({ workerReplicas: 2 });
         up();
         assert.strictEqual(available("spark-worker"), 2);
+    });
+
+    it("2b. with autoscaling on, an HPA owns the worker count and workerReplicas edits no longer fight it", async () => {
+        setConfig({ autoscaling: { mode: "cpu", minReplicas: 1, maxReplicas: 4 } });
+        up();
+        const hpa = kubectlJson(["-n", NS, "get", "horizontalpodautoscaler", "spark-worker"]);
+        assert.deepStrictEqual([hpa.spec.minReplicas, hpa.spec.maxReplicas, hpa.spec.scaleTargetRef.name], [1, 4, "spark-worker"]);
+        // What an autoscaler does: the next pulumi up must leave it alone.
+        kubectl(["-n", NS, "scale", "deployment/spark-worker", "--replicas=3"]);
+        setConfig({ workerReplicas: 1 });
+        const preview = JSON.parse(pulumi(["preview", "--json", "--stack", STACK]).stdout);
+        assert.deepStrictEqual(
+            preview.steps.filter((s: any) => s.op !== "same").map((s: any) => s.op),
+            [],
+        );
+        up();
+        assert.strictEqual(kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas, 3);
+
+        // Turning it off: --refresh reads the autoscaler's count back, so up resets it to workerReplicas.
+        setConfig({ autoscaling: undefined, workerReplicas: 2 });
+        pulumi(["up", "--yes", "--skip-preview", "--refresh", "--stack", STACK]);
+        assert.notStrictEqual(kubectl(["-n", NS, "get", "horizontalpodautoscaler", "spark-worker"], { allowFail: true }).code, 0);
+        await waitFor(
+            "two workers again",
+            60,
+            () => available("spark-worker") === 2 && kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas === 2,
+        );
     });
 
     it("6. a consumer stack reads the outputs through a StackReference and runs a spark-submit Job", () => {

@@ -61,6 +61,7 @@ describe("config", () => {
                 workerMaxUnavailable: 1,
                 rpcAuth: true,
                 workerDecommissionSeconds: 60,
+                autoscaling: undefined,
             },
         ]);
     });

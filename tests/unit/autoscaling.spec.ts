@@ -1,0 +1,125 @@
+import * as assert from "assert";
+import { ConfigError, parseConfig } from "../../components/config";
+import { all, evaluate, one } from "./mocks";
+
+function refuses(raw: Record<string, string>, key: string, allowed: RegExp): void {
+    assert.throws(
+        () => parseConfig(raw),
+        (err: unknown) => {
+            assert.ok(err instanceof ConfigError, String(err));
+            const problem = err.problems.find((p) => p.startsWith(`spark-on-k8s:${key} = `));
+            assert.ok(problem, `no problem names ${key}: ${err.problems.join(" | ")}`);
+            assert.match(problem, allowed);
+            return true;
+        },
+    );
+}
+
+describe("worker autoscaling", () => {
+    it("is off by default: no autoscaler objects", async () => {
+        const e = await evaluate({});
+        assert.strictEqual(e.config.clusters[0].autoscaling, undefined);
+        assert.deepStrictEqual(all(e.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"), []);
+        assert.deepStrictEqual(all(e.resources, "kubernetes:keda.sh/v1alpha1:ScaledObject"), []);
+    });
+
+    it("keda mode scales workers on the master's own numbers", async () => {
+        const e = await evaluate({
+            workerReplicas: "2",
+            workerCores: "2",
+            autoscaling: JSON.stringify({ mode: "keda", minReplicas: 1, maxReplicas: 8 }),
+        });
+        const so = one(e.resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").inputs;
+        assert.strictEqual(so.apiVersion, "keda.sh/v1alpha1");
+        assert.strictEqual(so.metadata.namespace, "spark");
+        assert.deepStrictEqual(so.spec.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "spark-worker" });
+        assert.strictEqual(so.spec.minReplicaCount, 1);
+        assert.strictEqual(so.spec.maxReplicaCount, 8);
+        const url = "http://spark-master.spark.svc.cluster.local:8080/json/";
+        assert.deepStrictEqual(so.spec.triggers, [
+            {
+                type: "metrics-api",
+                metricType: "AverageValue",
+                metadata: { url, valueLocation: "coresused", targetValue: "1.60", format: "json" },
+            },
+            {
+                type: "metrics-api",
+                metricType: "AverageValue",
+                metadata: { url, valueLocation: 'activeapps.#(state=="WAITING")#|#', targetValue: "1.000", format: "json" },
+            },
+        ]);
+        assert.deepStrictEqual(so.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown, {
+            stabilizationWindowSeconds: 300,
+            policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+        });
+        // The initial size is still workerReplicas.
+        assert.strictEqual(one(e.resources, "kubernetes:apps/v1:Deployment", "spark-worker").inputs.spec.replicas, 2);
+    });
+
+    it("cpu mode creates a plain HorizontalPodAutoscaler", async () => {
+        const e = await evaluate({
+            autoscaling: JSON.stringify({ mode: "cpu", minReplicas: 2, maxReplicas: 6, targetCpuUtilization: 60 }),
+        });
+        const hpa = one(e.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs;
+        assert.strictEqual(hpa.metadata.name, "spark-worker");
+        assert.deepStrictEqual(hpa.spec.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "spark-worker" });
+        assert.strictEqual(hpa.spec.minReplicas, 2);
+        assert.strictEqual(hpa.spec.maxReplicas, 6);
+        assert.deepStrictEqual(hpa.spec.metrics, [
+            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } },
+        ]);
+        assert.deepStrictEqual(all(e.resources, "kubernetes:keda.sh/v1alpha1:ScaledObject"), []);
+    });
+
+    it("can differ per cluster", async () => {
+        const e = await evaluate({
+            clusters: JSON.stringify([
+                { name: "etl", autoscaling: { mode: "cpu", maxReplicas: 4 } },
+                { name: "adhoc", workerReplicas: 1 },
+            ]),
+        });
+        assert.strictEqual(one(e.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.metadata.namespace, "etl");
+    });
+
+    describe("refuses bad settings", () => {
+        const cases: [string, Record<string, string>, string, RegExp][] = [
+            ["not JSON", { autoscaling: "on" }, "autoscaling", /must be an object/],
+            ["unknown mode", { autoscaling: '{"mode":"memory","maxReplicas":4}' }, "autoscaling.mode", /must be one of keda, cpu/],
+            ["missing maxReplicas", { autoscaling: '{"mode":"keda"}' }, "autoscaling.maxReplicas", /required/],
+            [
+                "max below min",
+                { autoscaling: '{"minReplicas":3,"maxReplicas":2}' },
+                "autoscaling.maxReplicas",
+                /at least minReplicas \(3\)/,
+            ],
+            [
+                "max above the quota",
+                { autoscaling: '{"maxReplicas":50}' },
+                "autoscaling.maxReplicas",
+                /must not exceed maxWorkerReplicas \(10\)/,
+            ],
+            [
+                "cpu mode to zero",
+                { workerReplicas: "1", autoscaling: '{"mode":"cpu","minReplicas":0,"maxReplicas":3}' },
+                "autoscaling.minReplicas",
+                /an HPA cannot scale to zero/,
+            ],
+            [
+                "initial size outside the bounds",
+                { workerReplicas: "9", autoscaling: '{"minReplicas":1,"maxReplicas":4}' },
+                "autoscaling",
+                /within \[minReplicas, maxReplicas\] = \[1, 4\]/,
+            ],
+            [
+                "utilization above 100",
+                { autoscaling: '{"maxReplicas":4,"targetCoreUtilization":150}' },
+                "autoscaling.targetCoreUtilization",
+                /from 1 to 100/,
+            ],
+            ["an unknown key", { autoscaling: '{"maxReplicas":4,"max":5}' }, "autoscaling.max", /unknown key/],
+        ];
+        for (const [title, raw, key, allowed] of cases) {
+            it(title, () => refuses(raw, key, allowed));
+        }
+    });
+});
