@@ -180,36 +180,20 @@ export interface ContainerInputs {
     imagePullPolicy: string;
 }
 
-export function masterContainer(cluster: ClusterConfig, inputs: ContainerInputs): Container {
+/** The one container of a master or worker pod: the image's role, its env, ports, size and probes. */
+export function sparkContainer(cluster: ClusterConfig, component: Component, inputs: ContainerInputs): Container {
+    const master = component === "master";
     return {
-        name: "spark-master",
+        name: `spark-${component}`,
         image: inputs.image,
         imagePullPolicy: inputs.imagePullPolicy,
-        args: ["master"],
-        env: masterEnv(cluster),
+        args: [component],
+        env: master ? masterEnv(cluster) : workerEnv(cluster),
         ports: [
-            { name: "rpc", containerPort: PORTS.masterRpc, protocol: "TCP" },
-            { name: "http", containerPort: PORTS.masterWebUi, protocol: "TCP" },
+            { name: "rpc", containerPort: master ? PORTS.masterRpc : PORTS.workerRpc, protocol: "TCP" },
+            { name: "http", containerPort: master ? PORTS.masterWebUi : PORTS.workerWebUi, protocol: "TCP" },
         ],
-        resources: resources(cluster.masterCores, cluster.masterMemory),
-        ...probes("http"),
-        securityContext: containerSecurity,
-        volumeMounts: volumeMounts(cluster),
-    };
-}
-
-export function workerContainer(cluster: ClusterConfig, inputs: ContainerInputs): Container {
-    return {
-        name: "spark-worker",
-        image: inputs.image,
-        imagePullPolicy: inputs.imagePullPolicy,
-        args: ["worker"],
-        env: workerEnv(cluster),
-        ports: [
-            { name: "rpc", containerPort: PORTS.workerRpc, protocol: "TCP" },
-            { name: "http", containerPort: PORTS.workerWebUi, protocol: "TCP" },
-        ],
-        resources: resources(cluster.workerCores, cluster.workerMemory),
+        resources: master ? resources(cluster.masterCores, cluster.masterMemory) : resources(cluster.workerCores, cluster.workerMemory),
         ...probes("http"),
         securityContext: containerSecurity,
         volumeMounts: volumeMounts(cluster),

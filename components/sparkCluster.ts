@@ -103,7 +103,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                     selector: { matchLabels: spec.selectorLabels(c.name, "master") },
                     template: {
                         metadata: { labels: masterLabels, annotations: spec.scrapeAnnotations("master") },
-                        spec: spec.podSpec(c, sa.metadata.name, spec.masterContainer(c, inputs)),
+                        spec: spec.podSpec(c, sa.metadata.name, spec.sparkContainer(c, "master", inputs)),
                     },
                 },
             },
@@ -155,7 +155,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                     selector: { matchLabels: spec.selectorLabels(c.name, "worker") },
                     template: {
                         metadata: { labels: workerLabels, annotations: spec.scrapeAnnotations("worker") },
-                        spec: spec.podSpec(c, sa.metadata.name, spec.workerContainer(c, inputs), {
+                        spec: spec.podSpec(c, sa.metadata.name, spec.sparkContainer(c, "worker", inputs), {
                             topologySpreadConstraints: spec.workerSpread(c),
                             terminationGracePeriodSeconds: spec.workerTerminationGraceSeconds(c),
                         }),
