@@ -147,7 +147,15 @@ export class SparkCluster extends pulumi.ComponentResource {
         const workers = new k8s.apps.v1.Deployment(
             `${name}-worker`,
             {
-                metadata: { ...inNs(`${c.name}-worker`, workerLabels), annotations: scannerAnnotations },
+                metadata: {
+                    ...inNs(`${c.name}-worker`, workerLabels),
+                    // Without an autoscaler, workerReplicas is the size: when something else
+                    // resized the Deployment (a removed autoscaler, kubectl scale), the next
+                    // apply takes replicas back instead of failing on the field conflict.
+                    annotations: c.autoscaling
+                        ? scannerAnnotations
+                        : scannerAnnotations.apply((a) => ({ ...a, "pulumi.com/patchForce": "true" })),
+                },
                 spec: {
                     replicas: c.workerReplicas,
                     // No surge: a rollout never needs more capacity than the cluster already has.

@@ -16,8 +16,12 @@ function refuses(raw: Record<string, string>, key: string, allowed: RegExp): voi
 }
 
 describe("worker autoscaling", () => {
-    it("is off by default: no autoscaler objects", async () => {
+    it("is off by default: no autoscaler objects, and workerReplicas wins any field conflict", async () => {
         const e = await evaluate({});
+        assert.strictEqual(
+            one(e.resources, "kubernetes:apps/v1:Deployment", "spark-worker").inputs.metadata.annotations["pulumi.com/patchForce"],
+            "true",
+        );
         assert.strictEqual(e.config.clusters[0].autoscaling, undefined);
         assert.deepStrictEqual(all(e.resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"), []);
         assert.deepStrictEqual(all(e.resources, "kubernetes:keda.sh/v1alpha1:ScaledObject"), []);
@@ -52,8 +56,10 @@ describe("worker autoscaling", () => {
             stabilizationWindowSeconds: 300,
             policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
         });
-        // The initial size is still workerReplicas.
-        assert.strictEqual(one(e.resources, "kubernetes:apps/v1:Deployment", "spark-worker").inputs.spec.replicas, 2);
+        // The initial size is still workerReplicas, and the autoscaler's count is never forced back.
+        const worker = one(e.resources, "kubernetes:apps/v1:Deployment", "spark-worker").inputs;
+        assert.strictEqual(worker.spec.replicas, 2);
+        assert.strictEqual(worker.metadata.annotations["pulumi.com/patchForce"], undefined);
     });
 
     it("cpu mode creates a plain HorizontalPodAutoscaler", async () => {
