@@ -26,8 +26,9 @@ cat <<MSG
 
 The nodes are simulated (KWOK): the API server, scheduler and controllers are real, and the
 pods are scheduled and reported Ready, but no Spark process runs in them.
-Try a change:  PATH="$TOOLS_BIN:\$PATH" PULUMI_BACKEND_URL=$LOCAL_BACKEND PULUMI_CONFIG_PASSPHRASE=$LOCAL_PASSPHRASE \\
-                 pulumi config set workerReplicas 4 -s local && ... pulumi up -s local
+Try a change, in this shell:
+  export PATH="$TOOLS_BIN:\$PATH" PULUMI_BACKEND_URL=$LOCAL_BACKEND PULUMI_CONFIG_PASSPHRASE=$LOCAL_PASSPHRASE
+  pulumi config set workerReplicas 4 -s local && pulumi up -s local
 Inspect:       $TOOLS_BIN/kubectl --kubeconfig $CLUSTER_DIR/kubeconfig -n spark-local get pods -o wide
 Tear down:     npm run try:down
 MSG
