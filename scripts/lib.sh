@@ -93,8 +93,9 @@ require_go() {
 
 # --- Wrapper Go modules for the pinned tools (used by tools/build.sh and tools/pin.sh) ---
 
-# Commands built from k8s.io/kubernetes/cmd/<name>. Add kubelet / kube-proxy here.
-KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+# Commands built from k8s.io/kubernetes/cmd/<name>. kubelet and kube-proxy run the real
+# node of the `node` tier (scripts/node).
+KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 
 # The wrapper modules, in build order (biggest builds run one after another anyway).
 # shellcheck disable=SC2034 # used by tools/pin.sh

@@ -9,7 +9,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 ALL_TIERS=(static unit image validate spark e2e)
+# The real-node tier (tests/node) runs only when asked for (SPARK_TEST_TIERS=node, npm run
+# test:node): its first run builds images for ~15 minutes and one of its checks still fails
+# now and then (README, "Spark on a real node").
+OPT_IN_TIERS=(node)
 read -r -a TIERS <<<"${SPARK_TEST_TIERS:-${ALL_TIERS[*]}}"
+if [[ -z "${SPARK_TEST_TIERS:-}" ]]; then
+  log "not in this run: tier node (real node, real pods); run it with: npm run test:node"
+fi
 
 # npm packages, exactly as locked; skipped while node_modules is newer than the lockfile.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
@@ -68,7 +75,9 @@ for tier in "${TIERS[@]}"; do
     spark) run_tier spark bash -c 'ensure_tini && bash scripts/spark/install.sh >/dev/null && npx mocha --config .mocharc.spark.json' ;;
     # 6. The real Pulumi engine and Kubernetes provider against a local control plane.
     e2e) run_tier e2e bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.e2e.json' ;;
-    *) die "unknown tier '$tier' (known: ${ALL_TIERS[*]})" ;;
+    # 7. Spark really running: real nodes on this machine, the image built by Docker (root).
+    node) run_tier node bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.node.json' ;;
+    *) die "unknown tier '$tier' (known: ${ALL_TIERS[*]} ${OPT_IN_TIERS[*]})" ;;
   esac
 done
 

@@ -5,6 +5,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=scripts/local-stack.sh
 source "$REPO_ROOT/scripts/local-stack.sh"
+# --real: real nodes on this machine, real Spark in the pods (scripts/node, needs root).
+[[ "${1:-}" == --real ]] && exec bash "$REPO_ROOT/scripts/node/try-real-down.sh"
 
 if [[ -x "$TOOLS_BIN/pulumi" && -f "$CLUSTER_DIR/kubeconfig" ]]; then
   select_local_stack

@@ -8,6 +8,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=scripts/local-stack.sh
 source "$REPO_ROOT/scripts/local-stack.sh"
+# --real: real nodes on this machine, real Spark in the pods (scripts/node, needs root).
+[[ "${1:-}" == --real ]] && exec bash "$REPO_ROOT/scripts/node/try-real.sh"
 
 bash "$REPO_ROOT/scripts/tools/build.sh"
 bash "$REPO_ROOT/scripts/cluster/up.sh"

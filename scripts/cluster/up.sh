@@ -3,7 +3,9 @@
 # 127.0.0.1 ports, using the tools from scripts/tools/build.sh:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok.
 #
-# Usage: scripts/cluster/up.sh [--nodes N]     (default 3 nodes)
+# Usage: scripts/cluster/up.sh [--nodes N] [--real-node]     (default 3 nodes)
+#   --real-node  also ready the apiserver for a real kubelet (scripts/node/up.sh): it
+#                reaches kubelets by InternalIP, with the admin client certificate
 # State, logs, pids and the kubeconfig (context spark-local) live in
 # $SPARK_LOCAL_CLUSTER_DIR (default .local/cluster); scripts/cluster/down.sh removes them.
 # If a healthy cluster already runs there, it says so and exits 0.
@@ -12,12 +14,14 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 
 NODES=3
+REAL_NODE=0
 while (($#)); do
   case "$1" in
     --nodes) NODES="${2:-}"; shift 2 || die "--nodes needs a number" ;;
     --nodes=*) NODES="${1#*=}"; shift ;;
-    -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) die "unknown argument: $1 (usage: up.sh [--nodes N])" ;;
+    --real-node) REAL_NODE=1; shift ;;
+    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) die "unknown argument: $1 (usage: up.sh [--nodes N] [--real-node])" ;;
   esac
 done
 [[ "$NODES" =~ ^[0-9]+$ ]] || die "--nodes must be a whole number, got '$NODES'"
@@ -229,6 +233,13 @@ wait_component etcd 30 lcurl "http://127.0.0.1:$ETCD_PORT/health"
 # log errors about a missing front-proxy CA every few seconds.
 # --endpoint-reconciler-type=none: endpoints may not hold loopback addresses, so the
 # apiserver would fail forever to publish itself in the `kubernetes` Service.
+# A real kubelet (logs, exec, port-forward) is reached at its InternalIP (its hostname
+# resolves nowhere) and admits clients signed by this CA.
+kubelet_args=()
+if ((REAL_NODE)); then
+  kubelet_args=(--kubelet-preferred-address-types InternalIP
+    --kubelet-client-certificate "$PKI/admin.crt" --kubelet-client-key "$PKI/admin.key")
+fi
 launch kube-apiserver \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
   --bind-address 127.0.0.1 \
@@ -248,6 +259,7 @@ launch kube-apiserver \
   --authorization-mode RBAC \
   --allow-privileged=true \
   --endpoint-reconciler-type none \
+  "${kubelet_args[@]}" \
   --profiling=false
 wait_component kube-apiserver 60 apiserver_ready
 

@@ -2,7 +2,8 @@
 # Builds the pinned tools (scripts/versions.env) from the Go module proxy into .tools/bin:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok (+ its
 # stages in .tools/kwok-stages), pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
-# actionlint (the validate tier's workflow linter).
+# actionlint (the validate tier's workflow linter), kubelet, kube-proxy and coredns (the
+# node tier's real node).
 #
 # Each binary has a stamp file (.tools/bin/.stamp-<name>) recording what it was built
 # from; a binary whose stamp matches is skipped, so a second run takes seconds and a
@@ -54,7 +55,7 @@ tool_of() {
     [[ "$name" == "$c" ]] && { echo kubernetes; return; }
   done
   case "$name" in
-    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok | actionlint) echo "$name" ;;
+    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok | actionlint | coredns) echo "$name" ;;
     *) die "unknown tool: $name" ;;
   esac
 }
@@ -69,7 +70,7 @@ ldflags_of() {
     # Must equal the @pulumi/kubernetes npm version, or the engine hunts for that plugin.
     pulumi-resource-kubernetes)
       flags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" ;;
-    etcd | kwok | actionlint) ;;
+    etcd | kwok | actionlint | coredns) ;;
     *) flags+="$(k8s_ldflags)" ;;
   esac
   echo "$flags"
@@ -97,8 +98,9 @@ stamp_for() {
     etcd) printf 'etcd %s' "$ETCD_VERSION" ;;
     kwok) printf 'kwok %s' "$KWOK_VERSION" ;;
     actionlint) printf 'actionlint %s' "$ACTIONLINT_VERSION" ;;
+    coredns) printf 'coredns %s' "$COREDNS_VERSION" ;;
   esac
-  [[ "$tool" == kwok || "$tool" == actionlint ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
+  [[ "$tool" == kwok || "$tool" == actionlint || "$tool" == coredns ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
   printf ' ldflags %s\n' "$(ldflags_of "$name" | sha256sum | cut -c1-16)"
 }
 
@@ -121,6 +123,8 @@ build_one() {
     build_kwok
   elif [[ "$tool" == actionlint ]]; then
     build_actionlint
+  elif [[ "$tool" == coredns ]]; then
+    build_coredns
   else
     if [[ -z "${PREPARED[$tool]:-}" ]]; then
       prepare_wrapper "$tool" "$SRC_DIR/$tool"
@@ -173,10 +177,19 @@ build_actionlint() {
   mv -f "$gobin/actionlint" "$TOOLS_BIN/actionlint"
 }
 
+# coredns: a plain `go install` of the pinned module, with its default plugins (the node
+# tier uses `kubernetes`, `errors`, `health`, `ready` and no `forward`).
+build_coredns() {
+  local gobin="$TOOLS_DIR/.tmp-coredns"
+  GOBIN="$gobin" go install -trimpath -ldflags "$(ldflags_of coredns)" \
+    "github.com/coredns/coredns@$COREDNS_VERSION"
+  mv -f "$gobin/coredns" "$TOOLS_BIN/coredns"
+}
+
 all_names() {
   echo etcd
   printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint | tr ' ' '\n'
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns | tr ' ' '\n'
 }
 
 names=("$@")

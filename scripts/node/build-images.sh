@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Builds the node tier's images in the private Docker engine (docker-up.sh), no registry:
+#   base   spark-on-k8s/base:<suite>-jre17: Debian (NODE_BASE_SUITE) minbase with Java 17,
+#          tini, procps, bash and python3, debootstrapped into .cache/node/base-root from
+#          the Debian mirror apt uses here, then `docker import`ed
+#   pause  spark-on-k8s/pause:local: a static pause binary (containerd's sandbox image)
+#   spark  spark-on-k8s/spark:<version>-local for each VERSION (default: the pinned default
+#          and previous Spark), built from images/spark/Dockerfile by
+#          scripts/spark/build-image.sh --local --base <base>
+# An image whose inputs (Dockerfile context, version, base) are unchanged is not rebuilt:
+# its `spark-on-k8s.inputs` label records them. Needs root (debootstrap, docker).
+# Usage: scripts/node/build-images.sh [VERSION...]
+set -euo pipefail
+# shellcheck source=scripts/node/common.sh
+source "$(dirname "$0")/common.sh"
+require_root
+docker_cli version >/dev/null 2>&1 || die "no docker engine on $DOCKER_SOCK; run scripts/node/docker-up.sh"
+
+versions=("$@")
+((${#versions[@]})) || versions=("$SPARK_VERSION_DEFAULT" "$SPARK_VERSION_PREVIOUS")
+
+label_of() {
+  docker_cli image inspect -f '{{ index .Config.Labels "spark-on-k8s.inputs" }}' "$1" 2>/dev/null || true
+}
+
+# --- base
+ROOTFS="$NODE_CACHE/base-root"
+PACKAGES=openjdk-17-jre-headless,tini,procps,bash,python3
+base_inputs="suite=$NODE_BASE_SUITE packages=$PACKAGES"
+rootfs_valid() {
+  [[ "$(cat "$1/.spark-on-k8s-base" 2>/dev/null)" == "$base_inputs" ]] || return 1
+  local f
+  for f in usr/bin/java usr/bin/tini usr/bin/ps usr/bin/python3 bin/bash; do
+    [[ -e "$1/$f" ]] || return 1
+  done
+}
+# The Debian mirror apt uses on this machine (deb822 sources or a classic sources.list).
+debian_mirror() {
+  local m
+  m="$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n1)"
+  [[ -n "$m" ]] || m="$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v security | head -n1)"
+  echo "${m:-http://deb.debian.org/debian}"
+}
+if [[ "$(label_of "$BASE_IMAGE")" != "$base_inputs" ]]; then
+  if ! rootfs_valid "$ROOTFS"; then
+    start="$(now_ms)"
+    tmp="$ROOTFS.tmp"
+    rm -rf "$tmp"
+    mkdir -p "$NODE_CACHE"
+    mirror="$(debian_mirror)"
+    log "debootstrap $NODE_BASE_SUITE from $mirror into $ROOTFS (about a minute)"
+    debootstrap --variant=minbase --include="$PACKAGES" "$NODE_BASE_SUITE" "$tmp" "$mirror" >"$NODE_CACHE/debootstrap.log" 2>&1 ||
+      { tail -n 20 "$NODE_CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $NODE_CACHE/debootstrap.log)"; }
+    # Nothing in a container image needs the package caches.
+    rm -rf "$tmp"/var/cache/apt/archives/*.deb "$tmp"/var/lib/apt/lists/*
+    echo "$base_inputs" >"$tmp/.spark-on-k8s-base"
+    rm -rf "$ROOTFS"
+    mv "$tmp" "$ROOTFS"
+    log "base root ready in $(since "$start")"
+  fi
+  start="$(now_ms)"
+  # --exclude: the marker and the mount points' contents (debootstrap leaves them empty).
+  tar -C "$ROOTFS" --exclude=./.spark-on-k8s-base --exclude='./proc/*' --exclude='./sys/*' --exclude='./dev/*' -c . |
+    docker_cli import --change "LABEL spark-on-k8s.inputs=\"$base_inputs\"" --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
+  log "imported $BASE_IMAGE in $(since "$start")"
+else
+  log "$BASE_IMAGE up to date"
+fi
+
+# --- pause: blocks until SIGINT/SIGTERM, reaps children; static, so FROM scratch works.
+pause_src='#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void stop(int s) { (void)s; exit(0); }
+static void reap(int s) { (void)s; while (waitpid(-1, NULL, WNOHANG) > 0) {} }
+int main(void) {
+  signal(SIGINT, stop); signal(SIGTERM, stop); signal(SIGCHLD, reap);
+  for (;;) pause();
+}'
+pause_inputs="pause $(printf '%s' "$pause_src" | sha256sum | cut -c1-16)"
+if [[ "$(label_of "$PAUSE_IMAGE")" != "$pause_inputs" ]]; then
+  command -v gcc >/dev/null || die "gcc missing; run scripts/node/install.sh"
+  ctx="$(mktemp -d)"
+  trap 'rm -rf "$ctx"' EXIT
+  printf '%s\n' "$pause_src" >"$ctx/pause.c"
+  gcc -Os -static -o "$ctx/pause" "$ctx/pause.c"
+  printf 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' >"$ctx/Dockerfile"
+  docker_cli build -q --label "spark-on-k8s.inputs=$pause_inputs" -t "$PAUSE_IMAGE" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  trap - EXIT
+  log "built $PAUSE_IMAGE"
+else
+  log "$PAUSE_IMAGE up to date"
+fi
+
+# --- spark: the project's own Dockerfile, Spark staged from pyspark (no Apache download).
+context_digest() {
+  (cd "$REPO_ROOT/images/spark" && find . -path ./dist -prune -o -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
+}
+base_id="$(docker_cli image inspect -f '{{.Id}}' "$BASE_IMAGE")"
+for version in "${versions[@]}"; do
+  tag="$(spark_image "$version")"
+  # No spaces: it travels through DOCKER_BUILD_FLAGS, which is split on whitespace.
+  inputs="spark=$version,context=$(context_digest),base=${base_id:7:16}"
+  if [[ "$(label_of "$tag")" == "$inputs" ]]; then
+    log "$tag up to date"
+    continue
+  fi
+  start="$(now_ms)"
+  DOCKER_HOST="unix://$DOCKER_SOCK" DOCKER_BUILDKIT=0 \
+    DOCKER_BUILD_FLAGS="--network host --label spark-on-k8s.inputs=$inputs" \
+    "$REPO_ROOT/scripts/spark/build-image.sh" --local --base "$BASE_IMAGE" --tag "$tag" "$version" >"$NODE_CACHE/build-$version.log" 2>&1 ||
+    { tail -n 30 "$NODE_CACHE/build-$version.log" >&2; die "image build for Spark $version failed (log: $NODE_CACHE/build-$version.log)"; }
+  log "built $tag in $(since "$start")"
+done

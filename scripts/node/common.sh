@@ -1,0 +1,83 @@
+# shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this file
+# Shared settings of scripts/node (the real node of the `node` tier). Source it.
+# The node lives next to a control plane started by scripts/cluster/up.sh --real-node, in
+# that control plane's state dir ($SPARK_LOCAL_CLUSTER_DIR): $CLUSTER_DIR/node.
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+NODE_DIR="$CLUSTER_DIR/node"
+# Nodes are named spark-node-0, spark-node-1, ...: each its own containerd and kubelet,
+# all on one machine (like kind's nodes), sharing the bridge, kube-proxy and CoreDNS.
+NODE_PREFIX=spark-node
+# The private Docker engine (image builds) keeps its images across runs: the build cache.
+DOCKER_DIR="$(realpath -m "${SPARK_NODE_DOCKER_DIR:-$REPO_ROOT/.local/docker}")"
+DOCKER_SOCK="$DOCKER_DIR/docker.sock"
+# Debootstrapped base root and other downloads kept across runs.
+NODE_CACHE="$(realpath -m "${SPARK_NODE_CACHE_DIR:-$REPO_ROOT/.cache/node}")"
+
+# Network: every address below stays on the bridge this node creates. The service range
+# is the apiserver's --service-cluster-ip-range (scripts/cluster/up.sh).
+BRIDGE=spark-br0
+POD_CIDR=10.244.0.0/24
+BRIDGE_IP=10.244.0.1
+SERVICE_CIDR=10.96.0.0/16
+# The iptables chain (filter table) that keeps pod and service traffic on this machine.
+GUARD_CHAIN=SPARK-NODE-GUARD
+
+# The node's images: the base the Spark image builds on and the sandbox (pause) image.
+BASE_IMAGE=spark-on-k8s/base:${NODE_BASE_SUITE}-jre17
+PAUSE_IMAGE=spark-on-k8s/pause:local
+# spark_image VERSION: the tag the node tier builds and deploys for a Spark version.
+spark_image() {
+  echo "spark-on-k8s/spark:$1-local"
+}
+
+CNI_BIN_DIR=/usr/lib/cni
+
+# node_names: the nodes up.sh started (recorded in the node dir).
+node_names() {
+  cat "$NODE_DIR/nodes" 2>/dev/null || true
+}
+containerd_sock() {
+  echo "$NODE_DIR/$1/containerd/containerd.sock"
+}
+
+require_root() {
+  ((EUID == 0)) || die "$(basename "$0") needs root (it runs containerd, the kubelet, iptables); run it with sudo"
+}
+
+docker_cli() {
+  DOCKER_HOST="unix://$DOCKER_SOCK" DOCKER_BUILDKIT=0 docker "$@"
+}
+
+# ctr_k8s NODE ARGS...: ctr against a node's containerd, in the Kubernetes namespace.
+ctr_k8s() {
+  local sock
+  sock="$(containerd_sock "$1")"
+  shift
+  ctr --address "$sock" --namespace k8s.io "$@"
+}
+
+# node_pid NAME: the recorded pid of one of the node's processes, if still ours (its
+# command line names the node dir, as for the control plane's pid_of).
+node_pid() {
+  local file="$NODE_DIR/pids/$1.pid" pid cmdline
+  [[ -f "$file" ]] || return 1
+  pid="$(<"$file")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$NODE_DIR"* ]] || return 1
+  echo "$pid"
+}
+
+# stop_pid PID [SECONDS]: SIGTERM, then SIGKILL after the grace period; waits for the exit.
+stop_pid() {
+  local pid="$1" deadline=$((SECONDS + ${2:-15}))
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+  if alive "$pid"; then
+    log "pid $pid did not exit after SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while alive "$pid"; do sleep 0.1; done
+  fi
+}

@@ -1,0 +1,372 @@
+// Spark really running: the image built by Docker from images/spark, and the local stack
+// deployed by the real Pulumi CLI onto real nodes (scripts/node): workers ALIVE with the
+// configured sizes as the master reports them, a job submitted as users submit it (the
+// consumer stack examples/spark-job), scaling, faults, a Spark version upgrade, and a master
+// restart (last: when it fails, the workers stay away from the new master for minutes). The
+// specs build on each other, in order. Sized for a 2-CPU machine with 2 nodes: master 1 CPU,
+// 2 workers of 1 CPU and 1Gi, the job's driver 1 CPU.
+import * as assert from "assert";
+import { spawn } from "child_process";
+import * as path from "path";
+import {
+    docker,
+    initStack,
+    kubectl,
+    kubectlJson,
+    localStackConfig,
+    outputs,
+    project,
+    pulumi,
+    pulumiEnv,
+    readStackConfig,
+    sparkImage,
+    TOOLS_BIN,
+    VERSIONS,
+    waitFor,
+    writeStackConfig,
+} from "./harness";
+
+const STACK = "local";
+const NS = "spark-local";
+const WORKER_CORES = 1;
+/** SPARK_WORKER_MEMORY the program offers for a 1Gi worker container (components/quantity.ts). */
+const WORKER_OFFERED_MB = 544;
+
+interface MasterJson {
+    aliveworkers: number;
+    status: string;
+    workers: { id: string; host: string; cores: number; memory: number; state: string }[];
+    activeapps: { id: string; name: string; cores: number; state: string }[];
+    completedapps: { id: string; name: string; state: string }[];
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((ok) => setTimeout(ok, ms));
+}
+
+/** The master's /json/ read through its Service, by the apiserver's service proxy. */
+function masterJson(): MasterJson | undefined {
+    const r = kubectl(["get", "--raw", `/api/v1/namespaces/${NS}/services/spark-master:8080/proxy/json/`], { allowFail: true });
+    if (r.code !== 0) {
+        return undefined;
+    }
+    try {
+        return JSON.parse(r.stdout) as MasterJson;
+    } catch {
+        return undefined;
+    }
+}
+
+function alive(m: MasterJson | undefined) {
+    return (m?.workers ?? []).filter((w) => w.state === "ALIVE");
+}
+
+/** Waits until the master reports exactly `n` ALIVE workers (and returns its /json/). */
+async function waitForAliveWorkers(n: number, seconds = 180): Promise<MasterJson> {
+    return waitFor<MasterJson | undefined>(`${n} ALIVE workers in the master's /json/`, seconds, () => {
+        const m = masterJson();
+        return m !== undefined && m.status === "ALIVE" && alive(m).length === n ? m : undefined;
+    }) as Promise<MasterJson>;
+}
+
+function setConfig(values: Record<string, unknown>): void {
+    const config = readStackConfig(STACK);
+    for (const [k, v] of Object.entries(values)) {
+        config[`spark-on-k8s:${k}`] = v;
+    }
+    writeStackConfig(STACK, config);
+}
+
+function up(): number {
+    const t0 = Date.now();
+    pulumi(["up", "--yes", "--skip-preview", "--stack", STACK]);
+    return (Date.now() - t0) / 1000;
+}
+
+function pods(component: string): any[] {
+    return kubectlJson(["-n", NS, "get", "pods", "-l", `app.kubernetes.io/component=${component}`]).items;
+}
+
+function running(component: string): any[] {
+    return pods(component).filter((p) => p.status.phase === "Running" && !p.metadata.deletionTimestamp);
+}
+
+function note(message: string): void {
+    process.stderr.write(`      [node] ${message}\n`);
+}
+
+const JOB_DIR = () => path.join(project, "examples", "spark-job");
+
+/** Runs the consumer stack (its Job) to completion; returns the driver pod's `PI=` value. */
+async function runJob(partitions: number, whileRunning?: () => Promise<void>): Promise<number> {
+    const cwd = JOB_DIR();
+    pulumi(["config", "set", "--stack", STACK, "spark-job:partitions", String(partitions)], { cwd });
+    const t0 = Date.now();
+    const child = spawn(path.join(TOOLS_BIN, "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK], {
+        cwd,
+        env: pulumiEnv(),
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const exited = new Promise<number>((ok) => child.on("close", (code) => ok(code ?? -1)));
+    if (whileRunning) {
+        try {
+            await whileRunning();
+        } catch (e) {
+            // Never leave a `pulumi up` running (and holding the stack's lock) behind a failure.
+            child.kill("SIGINT");
+            await exited;
+            throw e;
+        }
+    }
+    const code = await exited;
+    assert.strictEqual(code, 0, `pulumi up of examples/spark-job failed:\n${output.slice(-4000)}`);
+    const jobName = JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK], { cwd }).stdout).jobName as string;
+    const job = kubectlJson(["-n", NS, "get", "job", jobName]);
+    assert.strictEqual(job.status.succeeded, 1, `job ${jobName}: ${JSON.stringify(job.status)}`);
+    const log = kubectl(["-n", NS, "logs", `job/${jobName}`]).stdout;
+    const m = /^PI=([0-9.]+)$/m.exec(log);
+    assert.ok(m, `no PI= line in the driver's log:\n${log.slice(-3000)}`);
+    note(`job (${partitions} partitions) done in ${((Date.now() - t0) / 1000).toFixed(1)}s: PI=${m[1]}`);
+    return Number(m[1]);
+}
+
+describe("the Spark image, built by Docker from images/spark", function () {
+    this.timeout(180_000);
+
+    for (const version of [VERSIONS.current, VERSIONS.previous]) {
+        it(`${version}: built for that version, runs as the non-root user 185`, () => {
+            const [image] = JSON.parse(docker(["image", "inspect", sparkImage(version)]).stdout);
+            assert.strictEqual(image.Config.User, "185:185");
+            assert.strictEqual(image.Config.Labels["org.opencontainers.image.version"], version);
+            const id = docker(["run", "--rm", "--network", "none", "--entrypoint", "id", sparkImage(version)]).stdout.trim();
+            assert.match(id, /^uid=185\(spark\) gid=185\(spark\)/);
+            // The Spark inside is that version.
+            const jars = docker(["run", "--rm", "--network", "none", "--entrypoint", "ls", sparkImage(version), "/opt/spark/jars"]).stdout;
+            assert.match(jars, new RegExp(`^spark-core_2\\.1[23]-${version.replace(/\./g, "\\.")}\\.jar$`, "m"));
+        });
+    }
+
+    it(`${VERSIONS.current}: a master and a worker container register, and docker stop ends both within the grace period`, async () => {
+        const image = sparkImage(VERSIONS.current);
+        const [rpc, ui, wrpc, wui] = [17077, 18080, 17078, 18081].map((p) => p + Math.floor(Math.random() * 1000));
+        const common = [
+            "run",
+            "-d",
+            "--network",
+            "host",
+            "--read-only",
+            "--tmpfs",
+            "/tmp",
+            "--tmpfs",
+            "/opt/spark/work:uid=185,gid=185,mode=0775",
+            "-e",
+            "SPARK_LOCAL_IP=127.0.0.1",
+        ];
+        const names = [`spark-node-test-master-${rpc}`, `spark-node-test-worker-${rpc}`];
+        try {
+            docker([
+                ...common,
+                "--name",
+                names[0],
+                "-e",
+                "SPARK_MASTER_HOST=127.0.0.1",
+                "-e",
+                `SPARK_MASTER_PORT=${rpc}`,
+                "-e",
+                `SPARK_MASTER_WEBUI_PORT=${ui}`,
+                image,
+                "master",
+            ]);
+            docker([
+                ...common,
+                "--name",
+                names[1],
+                "-e",
+                `SPARK_MASTER_URL=spark://127.0.0.1:${rpc}`,
+                "-e",
+                `SPARK_WORKER_PORT=${wrpc}`,
+                "-e",
+                `SPARK_WORKER_WEBUI_PORT=${wui}`,
+                "-e",
+                "SPARK_WORKER_CORES=1",
+                "-e",
+                "SPARK_WORKER_MEMORY=512m",
+                image,
+                "worker",
+            ]);
+            await waitFor("the worker ALIVE in the master's /json/", 90, () => {
+                const r = docker(
+                    [
+                        "exec",
+                        names[0],
+                        "python3",
+                        "-c",
+                        `import urllib.request;print(urllib.request.urlopen("http://127.0.0.1:${ui}/json/").read().decode())`,
+                    ],
+                    {
+                        allowFail: true,
+                    },
+                );
+                return r.code === 0 && (JSON.parse(r.stdout).workers as { state: string }[]).some((w) => w.state === "ALIVE");
+            });
+            const grace = 20;
+            for (const name of [names[1], names[0]]) {
+                const t0 = Date.now();
+                docker(["stop", "-t", String(grace), name]);
+                const took = (Date.now() - t0) / 1000;
+                const [state] = JSON.parse(docker(["inspect", name]).stdout).map((c: any) => c.State);
+                note(`docker stop ${name}: ${took.toFixed(1)}s, exit ${state.ExitCode}`);
+                assert.ok(took < grace, `${name} took ${took}s: the grace period ran out (SIGKILL)`);
+                assert.ok(state.ExitCode === 0 || state.ExitCode === 143, `${name} exit ${state.ExitCode}`);
+            }
+        } finally {
+            docker(["rm", "-f", ...names], { allowFail: true });
+        }
+    });
+});
+
+describe("the local stack on real nodes", function () {
+    this.timeout(600_000);
+
+    before(() => {
+        // The local stack's own config, on the previous Spark line first (spec 6 upgrades).
+        writeStackConfig(STACK, {
+            ...localStackConfig(),
+            "spark-on-k8s:sparkVersion": VERSIONS.previous,
+            "spark-on-k8s:image": sparkImage(VERSIONS.previous),
+        });
+        initStack(STACK);
+        const cwd = JOB_DIR();
+        pulumi(["stack", "init", STACK, "--secrets-provider", "passphrase"], { cwd });
+        // Two executors of one core each: one on each worker.
+        pulumi(["config", "set", "--stack", STACK, "spark-job:totalExecutorCores", "2"], { cwd });
+    });
+
+    after(function () {
+        this.timeout(300_000);
+        pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK], { cwd: JOB_DIR(), allowFail: true });
+        pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK], { allowFail: true });
+    });
+
+    it("1. pulumi up: master and workers Running, every worker ALIVE with the configured cores and memory", async () => {
+        const took = up();
+        const t0 = Date.now();
+        const m = await waitForAliveWorkers(2);
+        note(`pulumi up ${took.toFixed(1)}s, then ${((Date.now() - t0) / 1000).toFixed(1)}s to 2 workers ALIVE`);
+        assert.strictEqual(running("master").length, 1);
+        assert.strictEqual(running("worker").length, 2);
+        for (const w of alive(m)) {
+            assert.strictEqual(w.cores, WORKER_CORES, `worker ${w.id} cores`);
+            assert.strictEqual(w.memory, WORKER_OFFERED_MB, `worker ${w.id} memory (MB)`);
+        }
+        // The workers registered from their pods: their addresses are the pods' IPs.
+        const ips = running("worker")
+            .map((p) => p.status.podIP)
+            .sort();
+        assert.deepStrictEqual(
+            alive(m)
+                .map((w) => w.host)
+                .sort(),
+            ips,
+        );
+        const out = outputs(STACK);
+        assert.strictEqual(out.image, sparkImage(VERSIONS.previous));
+        assert.strictEqual(out.masterUrl, `spark://spark-master.${NS}.svc.cluster.local:7077`);
+    });
+
+    it("2. a job submitted as users submit it (the consumer stack examples/spark-job) runs and prints pi", async () => {
+        const pi = await runJob(4);
+        assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
+    });
+
+    it("3. workerReplicas 2 -> 1 -> 2: the master sees the new number; the removed worker leaves cleanly", async () => {
+        const before = alive(masterJson());
+        setConfig({ workerReplicas: 1 });
+        const t0 = Date.now();
+        up();
+        const m = await waitForAliveWorkers(1, 120);
+        note(`scale-down: 1 worker ALIVE after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        await waitFor("the removed worker pod gone", 120, () => pods("worker").length === 1);
+        const gone = before.filter((w) => !alive(m).some((a) => a.id === w.id));
+        assert.strictEqual(gone.length, 1);
+        // A worker that left cleanly decommissioned first (SIGTERM -> the entrypoint's
+        // decommission), and only then disconnected; a lost one is only "removed".
+        const log = kubectl(["-n", NS, "logs", "deploy/spark-master"]).stdout;
+        const decommissioned = log.indexOf(`Decommissioning worker ${gone[0].id}`);
+        const removed = log.indexOf(`Removing worker ${gone[0].id}`);
+        assert.ok(
+            decommissioned >= 0 && decommissioned < removed,
+            `no decommission of ${gone[0].id} before its removal:\n${log.slice(-3000)}`,
+        );
+        setConfig({ workerReplicas: 2 });
+        up();
+        await waitForAliveWorkers(2, 120);
+    });
+
+    it("4a. a deleted worker pod comes back and re-registers", async () => {
+        const [victim] = running("worker");
+        kubectl(["-n", NS, "delete", "pod", victim.metadata.name, "--wait=false"]);
+        await waitFor(
+            "a replacement worker Running",
+            180,
+            () => running("worker").filter((p) => p.metadata.name !== victim.metadata.name).length === 2,
+        );
+        const m = await waitForAliveWorkers(2, 180);
+        // The ALIVE workers are exactly the running pods: the replacement registered.
+        assert.deepStrictEqual(
+            alive(m)
+                .map((w) => w.host)
+                .sort(),
+            running("worker")
+                .map((p) => p.status.podIP)
+                .sort(),
+        );
+    });
+
+    it("4b. a running job survives the loss of one worker", async () => {
+        const pi = await runJob(300, async () => {
+            // Once the app runs executors on both workers, one worker pod goes.
+            await waitFor("the job's executors on both workers", 240, () => {
+                const m = masterJson();
+                return (m?.activeapps ?? []).some((a) => a.state === "RUNNING" && a.cores >= 2);
+            });
+            await sleep(3000);
+            const [victim] = running("worker");
+            note(`deleting worker pod ${victim.metadata.name} while the job runs`);
+            kubectl(["-n", NS, "delete", "pod", victim.metadata.name, "--grace-period=1", "--wait=false"]);
+        });
+        assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
+        await waitForAliveWorkers(2, 180);
+    });
+
+    it(`5. sparkVersion ${VERSIONS.previous} -> ${VERSIONS.current} (image with it) rolls the cluster, and a job runs after it`, async () => {
+        setConfig({ sparkVersion: VERSIONS.current, image: sparkImage(VERSIONS.current) });
+        const took = up();
+        const m = await waitForAliveWorkers(2, 240);
+        note(`upgrade: pulumi up ${took.toFixed(1)}s`);
+        for (const p of [...running("master"), ...running("worker")]) {
+            assert.strictEqual(p.spec.containers[0].image, sparkImage(VERSIONS.current), p.metadata.name);
+        }
+        for (const w of alive(m)) {
+            assert.strictEqual(w.cores, WORKER_CORES);
+            assert.strictEqual(w.memory, WORKER_OFFERED_MB);
+        }
+        assert.strictEqual(outputs(STACK).sparkVersion, VERSIONS.current);
+        const pi = await runJob(4);
+        assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
+    });
+
+    it("6. a restarted master gets its workers back (they re-register through the Service)", async () => {
+        const [master] = running("master");
+        kubectl(["-n", NS, "delete", "pod", master.metadata.name, "--wait=false"]);
+        await waitFor("a new master pod Running", 180, () => running("master").some((p) => p.metadata.name !== master.metadata.name));
+        const t0 = Date.now();
+        // Workers retry the master they registered with: after a restart that must be the
+        // Service name, not the old pod's IP (spark.worker.preferConfiguredMasterAddress).
+        await waitForAliveWorkers(2, 120);
+        note(`workers back on the new master after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    });
+});
