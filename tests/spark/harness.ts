@@ -364,12 +364,19 @@ export class SparkHarness {
         };
     }
 
-    async startWorker(master: MasterHandle, name: string, opts: StartOptions = {}): Promise<WorkerHandle> {
+    /**
+     * Starts a worker (1 core, 1g). `host`: another loopback address (127.0.0.2, ...) for
+     * the worker and its executors, so that Spark sees workers on different hosts, as pods
+     * are; its web UI then listens there too.
+     */
+    async startWorker(master: MasterHandle, name: string, opts: StartOptions & { host?: string } = {}): Promise<WorkerHandle> {
         const [port, webPort] = await freePorts(2);
         const workDir = path.join(this.dir, name);
+        const host = opts.host ?? "127.0.0.1";
         const proc = this.start(name, ["worker"], {
             ...opts,
             env: {
+                SPARK_LOCAL_IP: host,
                 SPARK_MASTER_URL: master.url,
                 SPARK_WORKER_CORES: "1",
                 SPARK_WORKER_MEMORY: "1g",
@@ -379,7 +386,7 @@ export class SparkHarness {
                 ...(opts.env ?? {}),
             },
         });
-        return { proc, name, webPort, webUrl: `http://127.0.0.1:${webPort}`, workDir };
+        return { proc, name, webPort, webUrl: `http://${host}:${webPort}`, workDir };
     }
 
     /** The master's /json/ view. */
@@ -461,4 +468,42 @@ export function commandLines(rootPid: number): string[] {
         }
     }
     return out;
+}
+
+/** One event of a Spark event log (a JSON object per line). */
+export type SparkEvent = Record<string, unknown> & { Event: string };
+
+/**
+ * The events of an application's log in `dir` (spark.eventLog.dir), written uncompressed:
+ * a single file (spark.eventLog.rolling.enabled=false) or the directory a rolling log uses
+ * (Spark 4's default), whose events_* files are read in order.
+ */
+export function readEventLog(dir: string, appId: string): SparkEvent[] {
+    const entry = fs.readdirSync(dir).find((f) => f.startsWith(appId) || f === `eventlog_v2_${appId}`);
+    if (entry === undefined) throw new Error(`no event log for ${appId} in ${dir}: ${fs.readdirSync(dir).join(", ")}`);
+    const full = path.join(dir, entry);
+    const files = fs.statSync(full).isDirectory()
+        ? fs
+              .readdirSync(full)
+              .filter((f) => f.startsWith("events_"))
+              .sort((a, b) => Number(a.split("_")[1]) - Number(b.split("_")[1]))
+              .map((f) => path.join(full, f))
+        : [full];
+    return files.flatMap((f) =>
+        fs
+            .readFileSync(f, "utf8")
+            .split("\n")
+            .filter((l) => l.trim() !== "")
+            .map((l) => JSON.parse(l) as SparkEvent),
+    );
+}
+
+/** A nested field of an event, e.g. eventField(e, "Task End Reason", "Reason"). */
+export function eventField<T>(event: Record<string, unknown>, ...keys: string[]): T {
+    return keys.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], event) as T;
+}
+
+/** The value of a `KEY=value` word the test jobs print (first occurrence), else undefined. */
+export function printedValue(output: string, key: string): string | undefined {
+    return new RegExp(`(?:^|\\s)${key}=(\\S+)`, "m").exec(output)?.[1];
 }
