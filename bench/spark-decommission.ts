@@ -237,7 +237,16 @@ async function main(): Promise<void> {
     }
 
     const rows = [
-        ["case", "runs", "SIGTERM -> exit (s)", "exit", "job right", "recomputed records: cached / map (/ gated map)", "failed tasks", "retried stages"],
+        [
+            "case",
+            "runs",
+            "SIGTERM -> exit (s)",
+            "exit",
+            "job right",
+            "recomputed records: cached / map (/ gated map)",
+            "failed tasks",
+            "retried stages",
+        ],
         ...results.map(({ c, samples }) => {
             const secs = samples.map((s) => s.exitSeconds);
             const sum = (f: (s: Sample) => number | undefined) => samples.map(f).join("/");

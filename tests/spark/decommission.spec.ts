@@ -133,7 +133,9 @@ for (const version of sparkVersions()) {
             const status = await victim.proc.waitExit((DECOMMISSION_TIMEOUT_S + 20) * 1000);
             const exitSeconds = (Date.now() - t0) / 1000;
             assert.ok(status !== undefined, `worker still running ${DECOMMISSION_TIMEOUT_S + 20} s after SIGTERM`);
-            process.stderr.write(`[decommission ${version}] worker exited ${exitSeconds.toFixed(1)} s after SIGTERM (${JSON.stringify(status)})\n`);
+            process.stderr.write(
+                `[decommission ${version}] worker exited ${exitSeconds.toFixed(1)} s after SIGTERM (${JSON.stringify(status)})\n`,
+            );
             assert.ok(status.code === 143 || status.code === 0, `worker exit ${JSON.stringify(status)}`);
             assert.ok(
                 exitSeconds < DECOMMISSION_TIMEOUT_S - 10,
@@ -223,7 +225,8 @@ for (const version of sparkVersions()) {
                     size: field<number>(e, "Block Updated Info", "Memory Size") + field<number>(e, "Block Updated Info", "Disk Size"),
                 }))
                 .filter((u) => u.size > 0);
-            const rddOn = (exec: string) => new Set(updates.filter((u) => u.exec === exec && u.block.startsWith("rdd_")).map((u) => u.block));
+            const rddOn = (exec: string) =>
+                new Set(updates.filter((u) => u.exec === exec && u.block.startsWith("rdd_")).map((u) => u.block));
             const [rddGone, rddKept] = [rddOn(gonerExec), rddOn(keptExec)];
             assert.ok(rddGone.size > 0, "no cached block on the removed worker's executor");
             for (const b of rddGone) assert.ok(rddKept.has(b), `cached block ${b} not moved to the other executor`);
