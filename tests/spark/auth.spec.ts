@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { commandLines, installSpark, JOBS_DIR, MasterHandle, SparkHarness, sparkVersions, waitFor, WorkerHandle } from "./harness";
+import { commandLines, JOBS_DIR, MasterHandle, SparkHarness, sparkSuite, sparkVersions, waitFor, WorkerHandle } from "./harness";
 
 for (const version of sparkVersions()) {
     describe(`Spark ${version} with RPC authentication (SPARK_AUTH_SECRET_FILE)`, function () {
@@ -13,40 +13,20 @@ for (const version of sparkVersions()) {
         let worker: WorkerHandle;
         let secret: string;
         let secretFile: string;
-        let failed = false;
 
-        before(async function () {
-            this.timeout(300000);
-            h = new SparkHarness(version, installSpark(version), "spark-auth");
+        sparkSuite(version, "spark-auth", async (harness) => {
+            h = harness;
             secret = crypto.randomBytes(24).toString("hex");
             secretFile = path.join(h.dir, "auth-secret");
             // As Kubernetes mounts a Secret key: the value and (here) a trailing newline.
             fs.writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
             const auth = { SPARK_AUTH_SECRET_FILE: secretFile };
-            try {
-                master = await h.startMaster("master", { tini: true, env: auth });
-                worker = await h.startWorker(master, "worker-1", {
-                    tini: true,
-                    env: { ...auth, SPARK_WORKER_DECOMMISSION_TIMEOUT: "30" },
-                });
-                await h.waitAliveWorkers(master, 1);
-            } catch (err) {
-                failed = true;
-                h.printLogs();
-                throw err;
-            }
-        });
-
-        afterEach(function () {
-            if (this.currentTest?.state === "failed") {
-                failed = true;
-                h.printLogs();
-            }
-        });
-
-        after(async function () {
-            this.timeout(60000);
-            await h?.stopAll(failed);
+            master = await h.startMaster("master", { tini: true, env: auth });
+            worker = await h.startWorker(master, "worker-1", {
+                tini: true,
+                env: { ...auth, SPARK_WORKER_DECOMMISSION_TIMEOUT: "30" },
+            });
+            await h.waitAliveWorkers(master, 1);
         });
 
         it("runs master and worker with authentication on and the secret on no command line", function () {

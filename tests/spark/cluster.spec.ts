@@ -7,7 +7,7 @@ import * as path from "node:path";
 import {
     getJson,
     getText,
-    installSpark,
+    sparkSuite,
     JOBS_DIR,
     MasterHandle,
     SparkHarness,
@@ -24,36 +24,16 @@ for (const version of sparkVersions()) {
         let h: SparkHarness;
         let master: MasterHandle;
         const workers: Record<string, WorkerHandle> = {};
-        let failed = false;
 
-        before(async function () {
-            this.timeout(300000);
-            h = new SparkHarness(version, installSpark(version), "spark-cluster");
+        sparkSuite(version, "spark-cluster", async (harness) => {
+            h = harness;
             if (h.tini === undefined) {
                 process.stderr.write("[spark tests] tini not installed: processes start without it (apt-get install tini)\n");
             }
-            try {
-                master = await h.startMaster("master", { tini: true });
-                workers.w1 = await h.startWorker(master, "worker-1", { tini: true });
-                workers.w2 = await h.startWorker(master, "worker-2", { tini: true });
-                await h.waitAliveWorkers(master, 2);
-            } catch (err) {
-                failed = true;
-                h.printLogs();
-                throw err;
-            }
-        });
-
-        afterEach(function () {
-            if (this.currentTest?.state === "failed") {
-                failed = true;
-                h.printLogs();
-            }
-        });
-
-        after(async function () {
-            this.timeout(60000);
-            await h?.stopAll(failed);
+            master = await h.startMaster("master", { tini: true });
+            workers.w1 = await h.startWorker(master, "worker-1", { tini: true });
+            workers.w2 = await h.startWorker(master, "worker-2", { tini: true });
+            await h.waitAliveWorkers(master, 2);
         });
 
         it("registers two ALIVE workers with 1 core and 1024 MB each", async function () {

@@ -19,7 +19,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
     eventField as field,
-    installSpark,
+    sparkSuite,
     JOBS_DIR,
     MasterHandle,
     printedValue as kv,
@@ -44,35 +44,20 @@ for (const version of sparkVersions()) {
         let master: MasterHandle;
         let survivor: WorkerHandle;
         let victim: WorkerHandle;
-        let failed = false;
 
-        before(async function () {
-            this.timeout(300000);
-            h = new SparkHarness(version, installSpark(version), "spark-decommission");
-            try {
+        sparkSuite(
+            version,
+            "spark-decommission",
+            async (harness) => {
+                h = harness;
                 master = await h.startMaster("master", { tini: true });
                 const env = { SPARK_WORKER_DECOMMISSION_TIMEOUT: String(DECOMMISSION_TIMEOUT_S) };
                 survivor = await h.startWorker(master, "worker-1", { tini: true, env, host: "127.0.0.1" });
                 victim = await h.startWorker(master, "worker-2", { tini: true, env, host: VICTIM_HOST });
                 await h.waitAliveWorkers(master, 2);
-            } catch (err) {
-                failed = true;
-                h.printLogs();
-                throw err;
-            }
-        });
-
-        afterEach(function () {
-            if (this.currentTest?.state === "failed") {
-                failed = true;
-                h.printLogs(60);
-            }
-        });
-
-        after(async function () {
-            this.timeout(60000);
-            await h?.stopAll(failed);
-        });
+            },
+            60,
+        );
 
         it("finishes a job with cached, shuffled and running work on the removed worker: nothing lost or rerun", async function () {
             this.timeout(300000);

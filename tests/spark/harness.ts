@@ -437,6 +437,40 @@ export class SparkHarness {
 }
 
 /** Descendants of a process, breadth first, from /proc/PID/task/TID/children (Linux). */
+/**
+ * Registers the hooks every runtime suite with a running cluster needs: `setup` starts its
+ * processes (before all), a failed test prints the processes' logs (`logLines` of each), and
+ * everything is stopped at the end, keeping the logs when anything failed.
+ */
+export function sparkSuite(version: string, prefix: string, setup: (h: SparkHarness) => Promise<void>, logLines?: number): void {
+    let h: SparkHarness | undefined;
+    let failed = false;
+
+    before(async function () {
+        this.timeout(300000);
+        h = new SparkHarness(version, installSpark(version), prefix);
+        try {
+            await setup(h);
+        } catch (err) {
+            failed = true;
+            h.printLogs(logLines);
+            throw err;
+        }
+    });
+
+    afterEach(function () {
+        if (this.currentTest?.state === "failed") {
+            failed = true;
+            h?.printLogs(logLines);
+        }
+    });
+
+    after(async function () {
+        this.timeout(60000);
+        await h?.stopAll(failed);
+    });
+}
+
 export function descendants(rootPid: number): number[] {
     const out: number[] = [];
     const queue = [rootPid];
