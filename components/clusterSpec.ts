@@ -9,13 +9,14 @@ type Input<T> = pulumi.Input<T>;
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 
-export type Component = "master" | "worker";
+export type Component = "master" | "worker" | "history";
 
 export const PORTS = {
     masterRpc: 7077,
     masterWebUi: 8080,
     workerRpc: 7078,
     workerWebUi: 8081,
+    historyWebUi: 18080,
 } as const;
 
 /** The image's non-root user (images/spark/Dockerfile). */
@@ -24,6 +25,13 @@ export const SPARK_UID = 185;
 export const SPARK_HOME = "/opt/spark";
 export const WORK_DIR = `${SPARK_HOME}/work`;
 const CLUSTER_DOMAIN = "cluster.local";
+/** Where the event-log claim is mounted, in the workers, the History Server and clients alike. */
+export const EVENT_LOG_DIR = "/opt/spark/events";
+/** The History Server's container size (fixed: it only replays event logs). */
+export const HISTORY_CORES = 0.5;
+export const HISTORY_MEMORY_MIB = 1024;
+/** Event logs older than this are deleted by the History Server, so the claim does not fill up. */
+export const EVENT_LOG_MAX_AGE = "7d";
 
 /** Labels that select a component's pods. Never include the version: selectors are immutable. */
 export function selectorLabels(cluster: string, component: Component): Record<string, string> {
@@ -73,6 +81,33 @@ export function masterWebUiUrl(cluster: ClusterConfig): string {
 export function portForwardCommand(cluster: ClusterConfig, context?: string): string {
     const ctx = context === undefined ? "" : ` --context ${context}`;
     return `kubectl${ctx} -n ${cluster.namespace} port-forward svc/${masterServiceName(cluster)} ${PORTS.masterWebUi}:${PORTS.masterWebUi}`;
+}
+
+export function historyServiceName(cluster: ClusterConfig): string {
+    return `${cluster.name}-history`;
+}
+
+/** `http://<cluster>-history.<namespace>.svc.cluster.local:18080`, the History Server's UI and REST API. */
+export function historyWebUiUrl(cluster: ClusterConfig): string {
+    return `http://${historyServiceName(cluster)}.${cluster.namespace}.svc.${CLUSTER_DOMAIN}:${PORTS.historyWebUi}`;
+}
+
+/** The ReadWriteMany claim drivers write event logs to (clients mount it too). */
+export function eventLogClaimName(cluster: ClusterConfig): string {
+    return `${cluster.name}-event-logs`;
+}
+
+/** Spec of the event-log claim. */
+export function eventLogClaimSpec(cluster: ClusterConfig): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
+    const h = cluster.historyServer;
+    if (h === undefined) {
+        throw new Error(`cluster ${cluster.name} has no history server`);
+    }
+    return {
+        accessModes: ["ReadWriteMany"],
+        ...(h.storageClassName === undefined ? {} : { storageClassName: h.storageClassName }),
+        resources: { requests: { storage: h.size } },
+    };
 }
 
 /** Where the RPC secret is mounted; the entrypoint reads it from SPARK_AUTH_SECRET_FILE. */
@@ -127,6 +162,22 @@ export function workerEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVa
     ];
 }
 
+/**
+ * Environment of the History Server: it reads (and ages out) the event logs on the claim. The
+ * entrypoint turns SPARK_EVENT_LOG_DIR into spark.history.fs.logDirectory.
+ */
+export function historyEnv(): k8s.types.input.core.v1.EnvVar[] {
+    return [
+        { name: "SPARK_EVENT_LOG_DIR", value: EVENT_LOG_DIR },
+        { name: "SPARK_HISTORY_UI_PORT", value: String(PORTS.historyWebUi) },
+        { name: "SPARK_DAEMON_MEMORY", value: `${masterHeapMiB(HISTORY_MEMORY_MIB)}m` },
+        {
+            name: "SPARK_HISTORY_OPTS",
+            value: `-Dspark.history.fs.cleaner.enabled=true -Dspark.history.fs.cleaner.maxAge=${EVENT_LOG_MAX_AGE}`,
+        },
+    ];
+}
+
 /** Room for the decommission, then for the JVM to stop. */
 export function workerTerminationGraceSeconds(cluster: ClusterConfig): number {
     return cluster.workerDecommissionSeconds + 30;
@@ -158,16 +209,26 @@ const containerSecurity = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-function volumeMounts(cluster: ClusterConfig): k8s.types.input.core.v1.VolumeMount[] {
+function volumeMounts(cluster: ClusterConfig, component: Component): k8s.types.input.core.v1.VolumeMount[] {
+    if (component === "history") {
+        // No RPC: the History Server only reads event logs (and deletes expired ones).
+        return [
+            { name: "tmp", mountPath: "/tmp" },
+            { name: "event-logs", mountPath: EVENT_LOG_DIR },
+        ];
+    }
     return [
         { name: "work", mountPath: WORK_DIR },
         { name: "tmp", mountPath: "/tmp" },
         ...(cluster.rpcAuth ? [{ name: "rpc-auth", mountPath: AUTH_DIR, readOnly: true }] : []),
+        // Drivers submitted in cluster mode run inside a worker and write their event log here.
+        // The master writes none (Spark's standalone master no longer replays applications).
+        ...(component === "worker" && cluster.historyServer ? [{ name: "event-logs", mountPath: EVENT_LOG_DIR }] : []),
     ];
 }
 
 /** Prometheus scrape annotations for the pod templates (Spark's PrometheusServlet, images/spark/conf). */
-export function scrapeAnnotations(component: Component): Record<string, string> {
+export function scrapeAnnotations(component: Exclude<Component, "history">): Record<string, string> {
     return {
         "prometheus.io/scrape": "true",
         "prometheus.io/port": String(component === "master" ? PORTS.masterWebUi : PORTS.workerWebUi),
@@ -180,8 +241,22 @@ export interface ContainerInputs {
     imagePullPolicy: string;
 }
 
-/** The one container of a master or worker pod: the image's role, its env, ports, size and probes. */
+/** The one container of a master, worker or History Server pod: the image's role, its env, ports, size and probes. */
 export function sparkContainer(cluster: ClusterConfig, component: Component, inputs: ContainerInputs): Container {
+    if (component === "history") {
+        return {
+            name: "spark-history",
+            image: inputs.image,
+            imagePullPolicy: inputs.imagePullPolicy,
+            args: ["history"],
+            env: historyEnv(),
+            ports: [{ name: "http", containerPort: PORTS.historyWebUi, protocol: "TCP" }],
+            resources: resources(HISTORY_CORES, `${HISTORY_MEMORY_MIB}Mi`),
+            ...probes("http"),
+            securityContext: containerSecurity,
+            volumeMounts: volumeMounts(cluster, component),
+        };
+    }
     const master = component === "master";
     return {
         name: `spark-${component}`,
@@ -196,17 +271,21 @@ export function sparkContainer(cluster: ClusterConfig, component: Component, inp
         resources: master ? resources(cluster.masterCores, cluster.masterMemory) : resources(cluster.workerCores, cluster.workerMemory),
         ...probes("http"),
         securityContext: containerSecurity,
-        volumeMounts: volumeMounts(cluster),
+        volumeMounts: volumeMounts(cluster, component),
     };
 }
 
-/** Pod spec shared by master and workers: non-root, no API token, scratch volumes, the RPC secret. */
+/**
+ * Pod spec shared by master, workers and History Server: non-root, no API token, and the
+ * volumes its container mounts (scratch space, the RPC secret, the event-log claim).
+ */
 export function podSpec(
     cluster: ClusterConfig,
     serviceAccountName: Input<string>,
     container: Container,
     extra: Partial<PodSpec> = {},
 ): PodSpec {
+    const mounted = new Set(((container.volumeMounts ?? []) as k8s.types.input.core.v1.VolumeMount[]).map((m) => m.name));
     return {
         serviceAccountName,
         automountServiceAccountToken: false,
@@ -219,14 +298,20 @@ export function podSpec(
             seccompProfile: { type: "RuntimeDefault" },
         },
         containers: [container],
-        volumes: [
-            { name: "work", emptyDir: {} },
-            { name: "tmp", emptyDir: {} },
-            // Group-readable for the image's group only (fsGroup), never world-readable.
-            ...(cluster.rpcAuth ? [{ name: "rpc-auth", secret: { secretName: authSecretName(cluster), defaultMode: 0o440 } }] : []),
-        ],
+        volumes: podVolumes(cluster).filter((v) => mounted.has(v.name)),
         ...extra,
     };
+}
+
+/** Every volume a cluster's pods may mount; each pod gets the ones its container mounts. */
+function podVolumes(cluster: ClusterConfig): (k8s.types.input.core.v1.Volume & { name: string })[] {
+    return [
+        { name: "work", emptyDir: {} },
+        { name: "tmp", emptyDir: {} },
+        // Group-readable for the image's group only (fsGroup), never world-readable.
+        ...(cluster.rpcAuth ? [{ name: "rpc-auth", secret: { secretName: authSecretName(cluster), defaultMode: 0o440 } }] : []),
+        ...(cluster.historyServer ? [{ name: "event-logs", persistentVolumeClaim: { claimName: eventLogClaimName(cluster) } }] : []),
+    ];
 }
 
 /** Spread workers over nodes and zones, best effort, counting only the current rollout's pods. */
@@ -242,14 +327,16 @@ export function workerSpread(cluster: ClusterConfig): k8s.types.input.core.v1.To
 
 /**
  * Namespace quota. It is sized for maxWorkerReplicas (not workerReplicas, so scaling touches
- * only the worker Deployment), the master, and one worker-sized client pod (a spark-submit Job).
+ * only the worker Deployment), the master, one worker-sized client pod (a spark-submit Job)
+ * and the History Server when there is one.
  */
 export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): Record<string, string> {
     const workerSlots = cluster.maxWorkerReplicas + 1;
-    const cpu = cluster.masterCores + cluster.workerCores * workerSlots;
-    const memoryMiB = cluster.masterMemoryMiB + cluster.workerMemoryMiB * workerSlots;
+    const history = cluster.historyServer ? 1 : 0;
+    const cpu = cluster.masterCores + cluster.workerCores * workerSlots + HISTORY_CORES * history;
+    const memoryMiB = cluster.masterMemoryMiB + cluster.workerMemoryMiB * workerSlots + HISTORY_MEMORY_MIB * history;
     return {
-        pods: String(1 + workerSlots),
+        pods: String(1 + workerSlots + history),
         "requests.cpu": String(cpu),
         "limits.cpu": String(cpu),
         "requests.memory": `${memoryMiB}Mi`,
@@ -293,6 +380,7 @@ export function networkPolicySpec(cluster: ClusterConfig): k8s.types.input.netwo
                 ports: [
                     { port: PORTS.masterWebUi, protocol: "TCP" },
                     { port: PORTS.workerWebUi, protocol: "TCP" },
+                    ...(cluster.historyServer ? [{ port: PORTS.historyWebUi, protocol: "TCP" }] : []),
                 ],
             },
         ],

@@ -36,6 +36,16 @@ export interface ClusterConfig {
     readonly workerDecommissionSeconds: number;
     /** Worker autoscaling; undefined = off (workerReplicas is the size). */
     readonly autoscaling?: AutoscalingConfig;
+    /** Spark History Server over an event-log volume; undefined = off. */
+    readonly historyServer?: HistoryServerConfig;
+}
+
+/** The History Server and the ReadWriteMany claim that drivers write event logs to. */
+export interface HistoryServerConfig {
+    /** StorageClass of the event-log claim; undefined = the cluster's default class. */
+    readonly storageClassName?: string;
+    /** Size of the event-log claim (Kubernetes quantity). */
+    readonly size: string;
 }
 
 export interface StackConfig extends CloudConfig {
@@ -68,6 +78,9 @@ export const DEFAULTS = {
     workerMaxUnavailable: 1,
     rpcAuth: true,
     workerDecommissionSeconds: 60,
+    historyServer: false,
+    eventLogStorageClass: "",
+    eventLogSize: "10Gi",
 } as const;
 
 /** Name of the cluster built from the flat keys when no `clusters` list is given. */
@@ -89,6 +102,9 @@ const CLUSTER_KEYS = [
     "rpcAuth",
     "workerDecommissionSeconds",
     "autoscaling",
+    "historyServer",
+    "eventLogStorageClass",
+    "eventLogSize",
 ] as const;
 
 /** Every project key this program reads; anything else under `spark-on-k8s:` is a typo. */
@@ -104,6 +120,14 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const CLUSTER_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const MAX_CLUSTER_NAME = 40;
 const SPARK_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
+// DNS-1123 subdomain: what a StorageClass name must be.
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const STORAGE_SIZE = /^([1-9]\d*)(Mi|Gi|Ti)$/;
+/** Where a target's clusters get ReadWriteMany volumes when eventLogStorageClass is empty. */
+const DEFAULT_RWX_CLASS: Partial<Record<Target, string>> = {
+    // AKS's default class is Azure Disk (ReadWriteOnce); Azure Files is built in and shared.
+    aks: "azurefile-csi",
+};
 const IMAGE_REF = /^[a-z0-9]+([._/:-][a-zA-Z0-9]+)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 /** Raised for bad stack configuration; RunError makes Pulumi print the message without a stack trace. */
@@ -231,12 +255,29 @@ export function parseConfig(raw: Readonly<Record<string, string>>, ambient: Read
         }
     }
 
+    // The event-log claim is mounted by the workers (cluster-mode drivers), the History Server
+    // and clients on any node: it must be ReadWriteMany, which no EKS class offers built in.
+    const withHistory = clusters.map((c, i): ClusterConfig => {
+        if (c.historyServer === undefined || c.historyServer.storageClassName !== undefined) {
+            return c;
+        }
+        const storageClassName = DEFAULT_RWX_CLASS[target as Target];
+        if (target === "eks") {
+            fail(
+                raw.clusters === undefined ? "eventLogStorageClass" : `clusters[${i}].eventLogStorageClass`,
+                "",
+                `historyServer on eks needs a ReadWriteMany StorageClass (EBS classes such as gp2/gp3 are ReadWriteOnce); install the EFS CSI driver and name its class (cluster "${c.name}")`,
+            );
+        }
+        return storageClassName === undefined ? c : { ...c, historyServer: { ...c.historyServer, storageClassName } };
+    });
+
     const cloud = parseCloudConfig(target as Target, raw, ambient, fail);
 
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return { target: target as Target, kubeContext, kubeconfigPath, clusters, ...cloud };
+    return { target: target as Target, kubeContext, kubeconfigPath, clusters: withHistory, ...cloud };
 }
 
 function parseCluster(entry: Record<string, unknown>, key: (k: string) => string, fail: Fail): ClusterConfig | undefined {
@@ -298,6 +339,23 @@ function parseCluster(entry: Record<string, unknown>, key: (k: string) => string
     }
 
     const autoscaling = parseAutoscaling(entry.autoscaling, key("autoscaling"), { maxWorkerReplicas, workerReplicas }, f);
+
+    const historyServer = boolean(entry.historyServer);
+    if (historyServer === undefined) {
+        f(key("historyServer"), entry.historyServer, "must be true or false");
+    }
+    const storageClassRaw = String(entry.eventLogStorageClass ?? "");
+    if (storageClassRaw !== "" && (!DNS_SUBDOMAIN.test(storageClassRaw) || storageClassRaw.length > 253)) {
+        f(
+            key("eventLogStorageClass"),
+            entry.eventLogStorageClass,
+            "must be a StorageClass name (DNS-1123 subdomain), or empty for the target's default",
+        );
+    }
+    const eventLogSize = String(entry.eventLogSize ?? "");
+    if (!STORAGE_SIZE.test(eventLogSize) || (eventLogSize.endsWith("Mi") && parseInt(eventLogSize, 10) < 1024)) {
+        f(key("eventLogSize"), entry.eventLogSize, "must be a size of at least 1Gi in Mi, Gi or Ti, such as 10Gi");
+    }
 
     const sparkVersion = String(entry.sparkVersion ?? "");
     const v = SPARK_VERSION.exec(sparkVersion);
@@ -372,6 +430,9 @@ function parseCluster(entry: Record<string, unknown>, key: (k: string) => string
         rpcAuth: rpcAuth!,
         workerDecommissionSeconds: workerDecommissionSeconds!,
         autoscaling,
+        historyServer: historyServer
+            ? { storageClassName: storageClassRaw === "" ? undefined : storageClassRaw, size: eventLogSize }
+            : undefined,
     };
 }
 

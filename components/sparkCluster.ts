@@ -37,6 +37,10 @@ export class SparkCluster extends pulumi.ComponentResource {
     readonly workerReplicas: pulumi.Output<number>;
     /** Name of the Secret with the RPC secret that clients mount; undefined with rpcAuth off. */
     readonly rpcAuthSecretName: pulumi.Output<string | undefined>;
+    /** The History Server's in-cluster URL; undefined with historyServer off. */
+    readonly historyServerUrl: pulumi.Output<string | undefined>;
+    /** The event-log claim clients mount at /opt/spark/events; undefined with historyServer off. */
+    readonly eventLogClaimName: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: SparkClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("spark-on-k8s:spark:SparkCluster", name, {}, { ...opts, providers: [args.provider] });
@@ -143,6 +147,17 @@ export class SparkCluster extends pulumi.ComponentResource {
                   )
                 : undefined;
 
+        // Event logs: one ReadWriteMany claim that drivers write to (in the workers for
+        // cluster-mode drivers, in client pods otherwise) and the History Server reads.
+        const eventLogs = c.historyServer
+            ? new k8s.core.v1.PersistentVolumeClaim(
+                  `${name}-event-logs`,
+                  { metadata: inNs(spec.eventLogClaimName(c)), spec: spec.eventLogClaimSpec(c) },
+                  child,
+              )
+            : undefined;
+        const history = eventLogs ? this.historyServer(name, c, ns, sa, eventLogs, inputs, scannerAnnotations, child) : undefined;
+
         const workerLabels = spec.workloadLabels(c, "worker");
         const workers = new k8s.apps.v1.Deployment(
             `${name}-worker`,
@@ -173,7 +188,7 @@ export class SparkCluster extends pulumi.ComponentResource {
             {
                 ...child,
                 // Workers need the master's Service name to resolve before they start retrying.
-                dependsOn: authSecret ? [service, authSecret] : [service],
+                dependsOn: [service, ...(authSecret ? [authSecret] : []), ...(eventLogs ? [eventLogs] : [])],
                 // With an autoscaler, workerReplicas is the initial size only: later runs leave
                 // the autoscaler's count alone instead of fighting it.
                 ignoreChanges: c.autoscaling ? ["spec.replicas"] : [],
@@ -224,6 +239,8 @@ export class SparkCluster extends pulumi.ComponentResource {
         this.sparkVersion = pulumi.output(c.sparkVersion);
         this.workerReplicas = workers.spec.replicas;
         this.rpcAuthSecretName = authSecret ? authSecret.metadata.name : pulumi.output(undefined);
+        this.historyServerUrl = history ? history.metadata.name.apply(() => spec.historyWebUiUrl(c)) : pulumi.output(undefined);
+        this.eventLogClaimName = eventLogs ? eventLogs.metadata.name : pulumi.output(undefined);
 
         this.registerOutputs({
             namespace: this.namespace,
@@ -234,6 +251,56 @@ export class SparkCluster extends pulumi.ComponentResource {
             sparkVersion: this.sparkVersion,
             workerReplicas: this.workerReplicas,
             rpcAuthSecretName: this.rpcAuthSecretName,
+            historyServerUrl: this.historyServerUrl,
+            eventLogClaimName: this.eventLogClaimName,
         });
+    }
+
+    /** The History Server (one replica, recreated on change) and its Service on 18080. */
+    private historyServer(
+        name: string,
+        c: ClusterConfig,
+        ns: k8s.core.v1.Namespace,
+        sa: k8s.core.v1.ServiceAccount,
+        eventLogs: k8s.core.v1.PersistentVolumeClaim,
+        inputs: spec.ContainerInputs,
+        scannerAnnotations: pulumi.Output<Record<string, string>>,
+        child: pulumi.CustomResourceOptions,
+    ): k8s.core.v1.Service {
+        const labels = spec.workloadLabels(c, "history");
+        const metadata = (objectName: string, objectLabels: Record<string, string>) => ({
+            name: objectName,
+            namespace: ns.metadata.name,
+            labels: objectLabels,
+        });
+        new k8s.apps.v1.Deployment(
+            `${name}-history`,
+            {
+                metadata: { ...metadata(spec.historyServiceName(c), labels), annotations: scannerAnnotations },
+                spec: {
+                    replicas: 1,
+                    // One reader of the claim at a time: the old server goes before the new one starts.
+                    strategy: { type: "Recreate" },
+                    selector: { matchLabels: spec.selectorLabels(c.name, "history") },
+                    template: {
+                        metadata: { labels },
+                        spec: spec.podSpec(c, sa.metadata.name, spec.sparkContainer(c, "history", inputs)),
+                    },
+                },
+            },
+            { ...child, dependsOn: [eventLogs] },
+        );
+        return new k8s.core.v1.Service(
+            `${name}-history-svc`,
+            {
+                metadata: metadata(spec.historyServiceName(c), spec.commonLabels(c.name)),
+                spec: {
+                    type: "ClusterIP",
+                    selector: spec.selectorLabels(c.name, "history"),
+                    ports: [{ name: "http", port: spec.PORTS.historyWebUi, targetPort: "http", protocol: "TCP" }],
+                },
+            },
+            child,
+        );
     }
 }

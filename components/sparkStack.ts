@@ -15,6 +15,10 @@ export interface ClusterOutputs {
     workerReplicas: pulumi.Output<number>;
     /** The Secret (in `namespace`) clients mount for RPC authentication; absent with rpcAuth off. */
     rpcAuthSecretName: pulumi.Output<string | undefined>;
+    /** The History Server's in-cluster URL (UI and REST API); absent with historyServer off. */
+    historyServerUrl: pulumi.Output<string | undefined>;
+    /** The ReadWriteMany claim (in `namespace`) clients mount at /opt/spark/events so their event logs reach the History Server. */
+    eventLogClaimName: pulumi.Output<string | undefined>;
 }
 
 /** The stack's outputs: the primary (first) cluster's values flat, every cluster by name. */
@@ -62,6 +66,8 @@ export function createSparkStack(config: StackConfig): StackOutputs {
             sparkVersion: sc.sparkVersion,
             workerReplicas: sc.workerReplicas,
             rpcAuthSecretName: sc.rpcAuthSecretName,
+            historyServerUrl: sc.historyServerUrl,
+            eventLogClaimName: sc.eventLogClaimName,
         };
     }
 

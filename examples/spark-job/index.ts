@@ -49,6 +49,7 @@ const job = new k8s.batch.v1.Job(
             totalExecutorCores,
             partitions,
             authSecretName: spark.getOutput("rpcAuthSecretName") as pulumi.Output<string | undefined>,
+            eventLogClaimName: spark.getOutput("eventLogClaimName") as pulumi.Output<string | undefined>,
         }),
     },
     { provider },

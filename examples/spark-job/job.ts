@@ -13,6 +13,8 @@ export const SPARK_UID = 185;
 export const AUTH_FILE = "/etc/spark/auth/secret";
 /** Where the ConfigMap with the job's script is mounted. */
 export const JOB_DIR = "/opt/spark-job";
+/** Where the cluster's event-log claim is mounted (the same path as in its workers). */
+export const EVENT_LOG_DIR = "/opt/spark/events";
 export const SCRIPT = "pi.py";
 /**
  * Fixed driver ports, so what executors connect back to is declared (and a NetworkPolicy can
@@ -137,23 +139,38 @@ export function scannerAnnotations(image: string): Record<string, string> {
  * deadline, requests = limits, non-root with a read-only root filesystem, no API token.
  */
 /**
- * With the cluster's RPC authentication on (`rpcAuthSecretName` output), the driver mounts that
- * Secret and the entrypoint's `submit` role reads it from SPARK_AUTH_SECRET_FILE.
+ * What the driver takes from the cluster's outputs. With RPC authentication on
+ * (`rpcAuthSecretName`), it mounts that Secret and the entrypoint's `submit` role reads it from
+ * SPARK_AUTH_SECRET_FILE. With the History Server on (`eventLogClaimName`), it mounts the
+ * event-log claim and the `submit` role turns on spark.eventLog for SPARK_EVENT_LOG_DIR.
  */
-function authVolumes(secretName: string | undefined) {
-    return secretName
+function clusterVolumes([secretName, eventLogClaim]: [string | undefined, string | undefined]) {
+    const auth = secretName
         ? {
               env: [{ name: "SPARK_AUTH_SECRET_FILE", value: AUTH_FILE }],
               mounts: [{ name: "rpc-auth", mountPath: AUTH_FILE.replace(/\/[^/]+$/, ""), readOnly: true }],
               volumes: [{ name: "rpc-auth", secret: { secretName, defaultMode: 0o440 } }],
           }
         : { env: [], mounts: [], volumes: [] };
+    if (!eventLogClaim) {
+        return auth;
+    }
+    return {
+        env: [...auth.env, { name: "SPARK_EVENT_LOG_DIR", value: EVENT_LOG_DIR }],
+        mounts: [...auth.mounts, { name: "event-logs", mountPath: EVENT_LOG_DIR }],
+        volumes: [...auth.volumes, { name: "event-logs", persistentVolumeClaim: { claimName: eventLogClaim } }],
+    };
 }
 
 export function jobSpec(
-    s: SparkJobSettings & { image: Input<string>; scriptConfigMap: Input<string>; authSecretName?: Input<string | undefined> },
+    s: SparkJobSettings & {
+        image: Input<string>;
+        scriptConfigMap: Input<string>;
+        authSecretName?: Input<string | undefined>;
+        eventLogClaimName?: Input<string | undefined>;
+    },
 ): k8s.types.input.batch.v1.JobSpec {
-    const auth = pulumi.output(s.authSecretName).apply(authVolumes);
+    const auth = pulumi.all([s.authSecretName, s.eventLogClaimName]).apply(clusterVolumes);
     return {
         backoffLimit: 0,
         activeDeadlineSeconds: 900,

@@ -50,6 +50,9 @@ Environment (defaults in brackets):
   SPARK_AUTH_SECRET_FILE   file holding the RPC auth secret: turns on spark.authenticate
   SPARK_WORKER_DECOMMISSION_TIMEOUT [0 = off]  seconds a worker spends decommissioning
                            (SIGPWR) after SIGTERM before it stops
+  SPARK_EVENT_LOG_DIR      an existing directory of event logs: history reads it, submit
+                           makes its driver write there (spark.eventLog.*)
+  SPARK_HISTORY_UI_PORT [18080]
 EOF
 }
 
@@ -88,6 +91,23 @@ require_master_url() {
   if ! [[ "$value" =~ ^spark://[^/,:]+:[0-9]{1,5}(,[^/,:]+:[0-9]{1,5})*$ ]]; then
     fail "SPARK_MASTER_URL='$value' is not valid: expected spark://HOST:PORT" \
       "(several masters: spark://HOST1:PORT1,HOST2:PORT2)"
+  fi
+}
+
+# require_event_log_dir ACCESS: when SPARK_EVENT_LOG_DIR is set it must be an absolute path
+# to an existing directory this user may read (r) or write to (w). Spark itself would only
+# fail later: the history server lists nothing, the driver dies after the job started.
+require_event_log_dir() {
+  local dir="${SPARK_EVENT_LOG_DIR:-}"
+  [[ -n "$dir" ]] || return 0
+  [[ "$dir" == /* ]] || fail "SPARK_EVENT_LOG_DIR='$dir' is not valid: expected an absolute path"
+  [[ -d "$dir" ]] || fail "SPARK_EVENT_LOG_DIR='$dir' is not an existing directory" \
+    "(mount the event-log volume there)"
+  if [[ "$1" == w && ! (-w "$dir" && -x "$dir") ]]; then
+    fail "SPARK_EVENT_LOG_DIR='$dir' is not writable by user $(id -u)"
+  fi
+  if [[ ! (-r "$dir" && -x "$dir") ]]; then
+    fail "SPARK_EVENT_LOG_DIR='$dir' is not readable by user $(id -u)"
   fi
 }
 
@@ -221,12 +241,28 @@ decommission_worker() {
 run_history() {
   require_spark_home
   require_memory SPARK_DAEMON_MEMORY
-  log "starting Spark history server"
+  require_port SPARK_HISTORY_UI_PORT
+  require_event_log_dir r
+  # Ours first: a -D the user adds through SPARK_HISTORY_OPTS comes later and wins.
+  local opts=""
+  if [[ -n "${SPARK_EVENT_LOG_DIR:-}" ]]; then
+    opts="-Dspark.history.fs.logDirectory=file:$SPARK_EVENT_LOG_DIR"
+  fi
+  if [[ -n "${SPARK_HISTORY_UI_PORT:-}" ]]; then
+    opts="$opts -Dspark.history.ui.port=$SPARK_HISTORY_UI_PORT"
+  fi
+  export SPARK_HISTORY_OPTS="${opts# }${SPARK_HISTORY_OPTS:+ $SPARK_HISTORY_OPTS}"
+  log "starting Spark history server${SPARK_EVENT_LOG_DIR:+ on $SPARK_EVENT_LOG_DIR}"
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.history.HistoryServer
 }
 
 run_submit() {
   require_spark_home
+  require_event_log_dir w
+  if [[ -n "${SPARK_EVENT_LOG_DIR:-}" ]]; then
+    # Before the caller's arguments, so a --conf of theirs for the same key wins.
+    set -- --conf spark.eventLog.enabled=true --conf "spark.eventLog.dir=file:$SPARK_EVENT_LOG_DIR" "$@"
+  fi
   if [[ -n "${SPARK_MASTER_URL:-}" ]]; then
     require_master_url
     # spark-submit falls back to $MASTER when neither --master nor spark.master is given.

@@ -268,6 +268,8 @@ wait_component kube-apiserver 60 apiserver_ready
 # A higher client rate limit for the controller-manager: its default (20 qps) spaces the
 # start of its ~40 controllers out, so the "default" ServiceAccount came 4 s later.
 # Single instances, so no leader election (which would also delay a restart by a lease).
+# The in-tree hostPath provisioner backs the default StorageClass created below, as
+# minikube's does: claims bind (to directories under /tmp/hostpath_pv on this machine).
 launch kube-controller-manager \
   --kubeconfig "$KUBECONFIG_FILE" \
   --authentication-kubeconfig "$KUBECONFIG_FILE" \
@@ -283,6 +285,7 @@ launch kube-controller-manager \
   --use-service-account-credentials=true \
   --kube-api-qps 200 \
   --kube-api-burst 400 \
+  --enable-hostpath-provisioner=true \
   --leader-elect=false \
   --profiling=false
 launch kube-scheduler \
@@ -360,6 +363,20 @@ fi
 # Pods cannot be created in a namespace until its "default" ServiceAccount exists.
 CURRENT_LOG="$LOGS/kube-controller-manager.log"
 wait_for 60 'ServiceAccount default/default' kubectl -n default get serviceaccount default
+
+# A default StorageClass, so PersistentVolumeClaims bind as on minikube (the History
+# Server's event-log claim). Dev only: the directories are root's, on this one machine.
+kubectl apply -f - >>"$CURRENT_LOG" 2>&1 <<'EOF'
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: kubernetes.io/host-path
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+EOF
 
 log "cluster up in $(since "$start"): $NODES nodes, API $SERVER"
 echo "KUBECONFIG=$KUBECONFIG_FILE"

@@ -3,8 +3,10 @@
 // master restart, metrics and SIGTERM. The tests share one cluster per version and run in
 // order; each one states the cluster it expects and asserts on Spark's own reports.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+    freePorts,
     getJson,
     getText,
     sparkSuite,
@@ -19,11 +21,17 @@ import {
 
 const LOST_WORKER_LIMIT_MS = 15000;
 
+interface HistoryApp {
+    id: string;
+    attempts: { completed: boolean }[];
+}
+
 for (const version of sparkVersions()) {
     describe(`Spark ${version} standalone cluster through the entrypoint`, function () {
         let h: SparkHarness;
         let master: MasterHandle;
         const workers: Record<string, WorkerHandle> = {};
+        const eventLogDir = () => path.join(h.dir, "event-logs");
 
         sparkSuite(version, "spark-cluster", async (harness) => {
             h = harness;
@@ -67,10 +75,12 @@ for (const version of sparkVersions()) {
 
         it("runs the talk's job through the submit role: sc.parallelize([1,2,4,4]).count() == 4", async function () {
             this.timeout(240000);
+            // As in a client pod that mounts the stack's event-log claim (eventLogClaimName).
+            fs.mkdirSync(eventLogDir(), { recursive: true });
             const client = h.start(
                 "submit-spread",
                 ["submit", "--conf", "spark.ui.enabled=false", "--executor-memory", "512m", path.join(JOBS_DIR, "jobs.py"), "spread", "2"],
-                { env: { SPARK_MASTER_URL: master.url } },
+                { env: { SPARK_MASTER_URL: master.url, SPARK_EVENT_LOG_DIR: eventLogDir() } },
             );
             const status = await client.waitExit(200000);
             jobOutput = client.output();
@@ -104,6 +114,36 @@ for (const version of sparkVersions()) {
                 json.completedapps.some((a) => a.id === appId && a.state === "FINISHED"),
                 "app not FINISHED",
             );
+        });
+
+        it("shows the finished application in the History Server, read from the event log the submit role wrote", async function () {
+            this.timeout(120000);
+            assert.notEqual(appId, "", "the job above did not run");
+            const [port] = await freePorts(1);
+            // As the stack runs it (historyEnv in components/clusterSpec.ts), polling faster.
+            const history = h.start("history", ["history"], {
+                env: {
+                    SPARK_EVENT_LOG_DIR: eventLogDir(),
+                    SPARK_HISTORY_UI_PORT: String(port),
+                    SPARK_HISTORY_OPTS: "-Dspark.history.fs.cleaner.enabled=true -Dspark.history.fs.update.interval=1s",
+                },
+            });
+            try {
+                const apps = await waitFor("the application in the History Server", 90000, async () => {
+                    h.assertRunning(history);
+                    const r = await getText(`http://127.0.0.1:${port}/api/v1/applications`).catch(() => undefined);
+                    const list = r?.status === 200 ? (JSON.parse(r.body) as HistoryApp[]) : [];
+                    return list.some((a) => a.id === appId) ? list : undefined;
+                });
+                const app = apps.find((a) => a.id === appId)!;
+                assert.equal(app.attempts[0].completed, true);
+                assert.ok(
+                    fs.readdirSync(eventLogDir()).some((f) => f.startsWith(appId)),
+                    "no event log file named after the app",
+                );
+            } finally {
+                await history.stop();
+            }
         });
 
         it("registers a third worker when one is added", async function () {

@@ -53,6 +53,7 @@ describe("entrypoint.sh contract", function () {
         ["master", "SPARK_MASTER_WEBUI_PORT", "-1", {}],
         ["worker", "SPARK_WORKER_PORT", "8o81", { SPARK_MASTER_URL: "spark://m:7077" }],
         ["worker", "SPARK_WORKER_WEBUI_PORT", "65536", { SPARK_MASTER_URL: "spark://m:7077" }],
+        ["history", "SPARK_HISTORY_UI_PORT", "0", {}],
     ] as const) {
         it(`rejects ${name}=${value} (${role}) with exit 2 and the allowed range`, function () {
             assertUsageError(run([role], { ...extra, [name]: value }), `${name}='${value}'`, "from");
@@ -72,6 +73,13 @@ describe("entrypoint.sh contract", function () {
         assertUsageError(run(["master"], { SPARK_AUTH_SECRET_FILE: empty }), "is empty");
     });
 
+    it("rejects a SPARK_EVENT_LOG_DIR that is relative or missing, for history and submit, with exit 2", function () {
+        for (const role of ["history", "submit"]) {
+            assertUsageError(run([role], { SPARK_EVENT_LOG_DIR: "events" }), "SPARK_EVENT_LOG_DIR='events'", "absolute path");
+            assertUsageError(run([role], { SPARK_EVENT_LOG_DIR: "/nonexistent/events" }), "not an existing directory");
+        }
+    });
+
     it("rejects a SPARK_HOME that is not a Spark distribution with exit 2", function () {
         assertUsageError(run(["master"], { SPARK_HOME: h.dir }), "is not a Spark distribution");
     });
@@ -87,9 +95,7 @@ describe("entrypoint.sh contract", function () {
         const [port] = await freePorts(1);
         const events = path.join(h.dir, "events");
         fs.mkdirSync(events);
-        const proc = h.start("history", ["history"], {
-            env: { SPARK_HISTORY_OPTS: `-Dspark.history.fs.logDirectory=file:${events} -Dspark.history.ui.port=${port}` },
-        });
+        const proc = h.start("history", ["history"], { env: { SPARK_EVENT_LOG_DIR: events, SPARK_HISTORY_UI_PORT: String(port) } });
         try {
             const res = await waitFor("history server API", 60000, async () => {
                 h.assertRunning(proc);

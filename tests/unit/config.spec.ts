@@ -62,7 +62,26 @@ describe("config", () => {
                 rpcAuth: true,
                 workerDecommissionSeconds: 60,
                 autoscaling: undefined,
+                historyServer: undefined,
             },
+        ]);
+    });
+
+    it("turns the History Server on with the target's ReadWriteMany class, or the one given", () => {
+        const history = (raw: Record<string, string>, ambient: Record<string, string> = {}) =>
+            parseConfig(raw, ambient).clusters.map((c) => c.historyServer);
+        assert.deepStrictEqual(history({ historyServer: "true" }), [{ storageClassName: undefined, size: "10Gi" }]);
+        assert.deepStrictEqual(history({ historyServer: "true", eventLogStorageClass: "nfs-client", eventLogSize: "50Gi" }), [
+            { storageClassName: "nfs-client", size: "50Gi" },
+        ]);
+        // AKS's default class is Azure Disk (ReadWriteOnce): Azure Files instead.
+        const aks = { target: "aks", historyServer: "true" };
+        const aksAmbient = { "azure-native:location": "westeurope" };
+        assert.deepStrictEqual(history(aks, aksAmbient), [{ storageClassName: "azurefile-csi", size: "10Gi" }]);
+        // Per cluster, and off by default.
+        assert.deepStrictEqual(history({ clusters: '[{"name": "etl", "historyServer": true}, {"name": "adhoc"}]' }), [
+            { storageClassName: undefined, size: "10Gi" },
+            undefined,
         ]);
     });
 
@@ -102,7 +121,7 @@ describe("config", () => {
     });
 
     describe("refuses bad values before anything is registered, naming key, value and what is allowed", () => {
-        const cases: [string, Record<string, string>, string, RegExp][] = [
+        const cases: [string, Record<string, string>, string, RegExp, Record<string, string>?][] = [
             ["negative workerReplicas", { workerReplicas: "-1" }, "workerReplicas", /"-1": must be a whole number >= 0/],
             ["fractional workerReplicas", { workerReplicas: "1.5" }, "workerReplicas", /"1.5": must be a whole number >= 0/],
             ["non-numeric workerReplicas", { workerReplicas: "three" }, "workerReplicas", /"three": must be a whole number/],
@@ -146,6 +165,22 @@ describe("config", () => {
                 { workerDecommissionSeconds: "7200" },
                 "workerDecommissionSeconds",
                 /from 0 \(off\) to 3600/,
+            ],
+            ["historyServer not a boolean", { historyServer: "on" }, "historyServer", /"on": must be true or false/],
+            [
+                "eventLogStorageClass with capitals",
+                { historyServer: "true", eventLogStorageClass: "EFS" },
+                "eventLogStorageClass",
+                /"EFS": must be a StorageClass name/,
+            ],
+            ["eventLogSize without a unit", { historyServer: "true", eventLogSize: "10" }, "eventLogSize", /at least 1Gi in Mi, Gi or Ti/],
+            ["eventLogSize below 1Gi", { historyServer: "true", eventLogSize: "512Mi" }, "eventLogSize", /at least 1Gi/],
+            [
+                "historyServer on eks without a ReadWriteMany class",
+                { target: "eks", historyServer: "true" },
+                "eventLogStorageClass",
+                /historyServer on eks needs a ReadWriteMany StorageClass .*EFS/,
+                { "aws:region": "eu-west-1" },
             ],
             ["a typo'd key", { workerReplica: "3" }, "workerReplica", /unknown key; the keys this stack reads are .*workerReplicas/],
             ["kubeContext on a cloud", { target: "eks", kubeContext: "x" }, "kubeContext", /only to the minikube and existing targets/],
@@ -193,8 +228,8 @@ describe("config", () => {
                 /own namespace; "x" is used twice/,
             ],
         ];
-        for (const [title, raw, key, allowed] of cases) {
-            it(title, () => refuses(raw, key, allowed));
+        for (const [title, raw, key, allowed, ambient] of cases) {
+            it(title, () => refuses(raw, key, allowed, ambient));
         }
 
         it("reports every problem at once", () => {

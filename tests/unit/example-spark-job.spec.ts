@@ -99,6 +99,31 @@ describe("examples/spark-job: builders", () => {
         assert.strictEqual(spec.template.spec.securityContext.fsGroup, 185);
     });
 
+    it("mounts the cluster's event-log claim and points the entrypoint at it when the cluster has a History Server", async () => {
+        const spec = await resolve(
+            jobSpec({
+                ...settings,
+                image: TAG_IMAGE,
+                scriptConfigMap: "spark-pi-abc",
+                authSecretName: "spark-rpc-auth",
+                eventLogClaimName: "spark-event-logs",
+            }),
+        );
+        const c = spec.template.spec.containers[0];
+        assert.deepStrictEqual(c.env.slice(1), [
+            { name: "SPARK_AUTH_SECRET_FILE", value: "/etc/spark/auth/secret" },
+            { name: "SPARK_EVENT_LOG_DIR", value: "/opt/spark/events" },
+        ]);
+        assert.deepStrictEqual(c.volumeMounts[3], { name: "event-logs", mountPath: "/opt/spark/events" });
+        assert.deepStrictEqual(spec.template.spec.volumes[3], {
+            name: "event-logs",
+            persistentVolumeClaim: { claimName: "spark-event-logs" },
+        });
+        // Without the claim, nothing of it.
+        const plain = await resolve(jobSpec({ ...settings, image: TAG_IMAGE, scriptConfigMap: "spark-pi-abc" }));
+        assert.ok(!JSON.stringify(plain).includes("event-logs"));
+    });
+
     it("ships a PySpark script that prints PI=<estimate>", () => {
         assert.match(PI_SCRIPT, /from pyspark\.sql import SparkSession/);
         assert.match(PI_SCRIPT, /print\(f"PI=/);

@@ -336,9 +336,97 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             sparkVersion: "4.3.0",
             workerReplicas: 3,
             rpcAuthSecretName: "spark-rpc-auth",
+            historyServerUrl: undefined,
+            eventLogClaimName: undefined,
         };
         assert.deepStrictEqual(flat, { target: "minikube", clusterName: undefined, kubeconfig: undefined, ...expected });
         assert.deepStrictEqual(clusters, { spark: expected });
+    });
+});
+
+describe("SparkCluster with the History Server", () => {
+    let e: Evaluation;
+    before(async () => {
+        e = await evaluate({ namespace: "spark-dev", historyServer: "true", eventLogStorageClass: "nfs", eventLogSize: "20Gi" });
+    });
+
+    it("adds a ReadWriteMany event-log claim, the History Server and its Service, and nothing else", () => {
+        const added = k8sObjects(e)
+            .map((r) => `${r.type} ${r.name}`)
+            .filter((n) => /history|event-logs/.test(n))
+            .sort();
+        assert.deepStrictEqual(added, [
+            "kubernetes:apps/v1:Deployment spark-history",
+            "kubernetes:core/v1:PersistentVolumeClaim spark-event-logs",
+            "kubernetes:core/v1:Service spark-history-svc",
+        ]);
+        const claim = one(e.resources, "kubernetes:core/v1:PersistentVolumeClaim").inputs;
+        assert.strictEqual(claim.metadata.name, "spark-event-logs");
+        assert.strictEqual(claim.metadata.namespace, "spark-dev");
+        assert.deepStrictEqual(claim.spec, {
+            accessModes: ["ReadWriteMany"],
+            storageClassName: "nfs",
+            resources: { requests: { storage: "20Gi" } },
+        });
+    });
+
+    it("runs the History Server non-root on the claim, with no RPC secret and a Service on 18080", () => {
+        const history = one(e.resources, DEPLOYMENT, "spark-history").inputs;
+        assert.deepStrictEqual(history.spec.strategy, { type: "Recreate" });
+        assert.strictEqual(history.spec.replicas, 1);
+        const pod = history.spec.template.spec;
+        const [c] = pod.containers;
+        assert.deepStrictEqual(c.args, ["history"]);
+        assert.deepStrictEqual(env(c), {
+            SPARK_EVENT_LOG_DIR: "/opt/spark/events",
+            SPARK_HISTORY_UI_PORT: "18080",
+            SPARK_DAEMON_MEMORY: "768m",
+            SPARK_HISTORY_OPTS: "-Dspark.history.fs.cleaner.enabled=true -Dspark.history.fs.cleaner.maxAge=7d",
+        });
+        assert.deepStrictEqual(c.resources, { requests: { cpu: "0.5", memory: "1024Mi" }, limits: { cpu: "0.5", memory: "1024Mi" } });
+        assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true);
+        assert.strictEqual(c.securityContext.runAsNonRoot, true);
+        assert.strictEqual(pod.automountServiceAccountToken, false);
+        assert.deepStrictEqual(
+            c.volumeMounts.map((m: any) => m.mountPath),
+            ["/tmp", "/opt/spark/events"],
+        );
+        assert.deepStrictEqual(
+            pod.volumes.map((v: any) => v.name),
+            ["tmp", "event-logs"],
+        );
+        assert.deepStrictEqual(pod.volumes[1].persistentVolumeClaim, { claimName: "spark-event-logs" });
+        const selector = {
+            "app.kubernetes.io/name": "spark",
+            "app.kubernetes.io/instance": "spark",
+            "app.kubernetes.io/component": "history",
+        };
+        assert.deepStrictEqual(history.spec.selector.matchLabels, selector);
+        assert.deepStrictEqual({ ...history.spec.template.metadata.labels, ...selector }, history.spec.template.metadata.labels);
+        const svc = one(e.resources, SERVICE, "spark-history-svc").inputs;
+        assert.deepStrictEqual(svc.spec.selector, history.spec.selector.matchLabels);
+        assert.deepStrictEqual(svc.spec.ports, [{ name: "http", port: 18080, targetPort: "http", protocol: "TCP" }]);
+    });
+
+    it("mounts the claim in the workers (cluster-mode drivers write there), not in the master", () => {
+        const mounts = (name: string) =>
+            one(e.resources, DEPLOYMENT, name).inputs.spec.template.spec.containers[0].volumeMounts.map((m: any) => m.name);
+        assert.ok(mounts("spark-worker").includes("event-logs"));
+        assert.ok(!mounts("spark-master").includes("event-logs"));
+    });
+
+    it("makes room for it in the quota, opens its UI port, and exports its URL and the claim", () => {
+        const quota = one(e.resources, "kubernetes:core/v1:ResourceQuota").inputs.spec.hard;
+        // master 1 + 11 worker slots (2Gi each) + the History Server's half core and 1Gi.
+        assert.deepStrictEqual([quota.pods, quota["requests.cpu"], quota["limits.memory"]], ["13", "12.5", `${1024 + 11 * 2048 + 1024}Mi`]);
+        const policy = one(e.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs.spec;
+        assert.deepStrictEqual(
+            policy.ingress[1].ports.map((p: any) => p.port),
+            [8080, 8081, 18080],
+        );
+        assert.strictEqual(e.outputs.historyServerUrl, "http://spark-history.spark-dev.svc.cluster.local:18080");
+        assert.strictEqual(e.outputs.eventLogClaimName, "spark-event-logs");
+        assert.strictEqual(e.outputs.clusters.spark.eventLogClaimName, "spark-event-logs");
     });
 });
 
