@@ -237,9 +237,6 @@ describe("the local stack on real nodes", function () {
             ...localStackConfig(),
             "spark-on-k8s:sparkVersion": VERSIONS.previous,
             "spark-on-k8s:image": sparkImage(VERSIONS.previous),
-            // The local control plane's StorageClass makes root-only directories (0750), which
-            // the non-root History Server cannot read on a real node; KWOK pods never try.
-            "spark-on-k8s:historyServer": false,
         });
         initStack(STACK);
         const cwd = JOB_DIR();

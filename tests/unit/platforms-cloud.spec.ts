@@ -668,7 +668,14 @@ describe("prod stack files", () => {
         assert.deepStrictEqual(one(e.resources, "azure-native:containerregistry:Registry").inputs.sku, { name: "Standard" });
         assert.strictEqual(e.config.aks?.webUiLoadBalancer, "internal");
         assertUiLoadBalancer(e, aksWebUi("internal").annotations);
-        assert.strictEqual(all(e.resources, "kubernetes:apps/v1:Deployment").length, 2);
+        // master, workers and the History Server, its event logs on Azure Files.
+        assert.strictEqual(all(e.resources, "kubernetes:apps/v1:Deployment").length, 3);
+        assert.deepStrictEqual(one(e.resources, "kubernetes:core/v1:PersistentVolumeClaim").inputs.spec, {
+            accessModes: ["ReadWriteMany"],
+            storageClassName: "azurefile-csi",
+            resources: { requests: { storage: "50Gi" } },
+        });
+        assert.strictEqual(e.outputs.historyServerUrl, "http://spark-history.spark.svc.cluster.local:18080");
         assert.strictEqual(e.outputs.workerReplicas, 6);
         assert.match(e.outputs.image, /\.azurecr\.io\/spark@sha256:/);
         assert.strictEqual(await isSecret(e.stack.kubeconfig!), true);
