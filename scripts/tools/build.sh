@@ -3,7 +3,8 @@
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok (+ its
 # stages in .tools/kwok-stages), pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 # actionlint (the validate tier's workflow linter), kubelet, kube-proxy and coredns (the
-# node tier's real node).
+# node tier's real node). `keda-crds` builds nothing: it copies KEDA's ScaledObject CRD from
+# the pinned KEDA module into .tools/keda-crds (the e2e tier applies it).
 #
 # Each binary has a stamp file (.tools/bin/.stamp-<name>) recording what it was built
 # from; a binary whose stamp matches is skipped, so a second run takes seconds and a
@@ -18,6 +19,9 @@ require_go
 
 SRC_DIR="$TOOLS_DIR/src"         # wrapper modules laid out for building
 STAGES_DIR="$TOOLS_DIR/kwok-stages"
+KEDA_CRDS_DIR="$TOOLS_DIR/keda-crds"
+# The CRDs taken from the KEDA module's config/crd/bases (our program renders only ScaledObjects).
+KEDA_CRDS=(keda.sh_scaledobjects.yaml)
 mkdir -p "$TOOLS_BIN" "$SRC_DIR"
 
 # Binaries are written to a temporary name and renamed when complete; an interrupted
@@ -55,7 +59,7 @@ tool_of() {
     [[ "$name" == "$c" ]] && { echo kubernetes; return; }
   done
   case "$name" in
-    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok | actionlint | coredns) echo "$name" ;;
+    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok | actionlint | coredns | keda-crds) echo "$name" ;;
     *) die "unknown tool: $name" ;;
   esac
 }
@@ -90,6 +94,10 @@ package_of() {
 stamp_for() {
   local name="$1" tool
   tool="$(tool_of "$name")"
+  if [[ "$tool" == keda-crds ]]; then
+    printf 'keda %s: %s\n' "$KEDA_VERSION" "${KEDA_CRDS[*]}"
+    return
+  fi
   case "$tool" in
     pulumi) printf 'pulumi %s' "$PULUMI_VERSION" ;;
     pulumi-language-nodejs) printf 'sdk %s' "$PULUMI_LANGUAGE_NODEJS_SDK_VERSION" ;;
@@ -105,8 +113,15 @@ stamp_for() {
 }
 
 up_to_date() {
-  local name="$1" stamp="$TOOLS_BIN/.stamp-$1"
-  [[ -x "$TOOLS_BIN/$name" && -f "$stamp" && "$(cat "$stamp")" == "$(stamp_for "$name")" ]] || return 1
+  local name="$1" stamp="$TOOLS_BIN/.stamp-$1" f
+  [[ -f "$stamp" && "$(cat "$stamp")" == "$(stamp_for "$name")" ]] || return 1
+  if [[ "$name" == keda-crds ]]; then
+    for f in "${KEDA_CRDS[@]}"; do
+      [[ -f "$KEDA_CRDS_DIR/$f" ]] || return 1
+    done
+    return 0
+  fi
+  [[ -x "$TOOLS_BIN/$name" ]] || return 1
   if [[ "$name" == kwok ]]; then
     [[ -f "$STAGES_DIR/node-initialize.yaml" && -f "$STAGES_DIR/pod-ready.yaml" ]] || return 1
   fi
@@ -116,10 +131,13 @@ up_to_date() {
 declare -A PREPARED=()
 
 build_one() {
-  local name="$1" tool start
+  local name="$1" tool start verb=built
   tool="$(tool_of "$name")"
   start="$(now_ms)"
-  if [[ "$tool" == kwok ]]; then
+  if [[ "$tool" == keda-crds ]]; then
+    copy_keda_crds
+    verb=copied
+  elif [[ "$tool" == kwok ]]; then
     build_kwok
   elif [[ "$tool" == actionlint ]]; then
     build_actionlint
@@ -137,7 +155,7 @@ build_one() {
     mv -f "$TOOLS_BIN/.tmp-$name" "$TOOLS_BIN/$name"
   fi
   stamp_for "$name" >"$TOOLS_BIN/.stamp-$name"
-  log "$name: built in $(since "$start")"
+  log "$name: $verb in $(since "$start")"
 }
 
 # The committed go.mod/go.sum are a snapshot of versions.env; say so when they lag.
@@ -186,10 +204,26 @@ build_coredns() {
   mv -f "$gobin/coredns" "$TOOLS_BIN/coredns"
 }
 
+# keda-crds: KEDA's CRDs straight from the pinned module (the Go module proxy serves it, with
+# its checksum checked like any other module), so they follow KEDA_VERSION. Not committed.
+copy_keda_crds() {
+  local module="github.com/kedacore/keda/v2@$KEDA_VERSION" tmp="$TOOLS_DIR/.tmp-keda-crds" dir f
+  dir="$(module_dir "$module")/config/crd/bases"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  for f in "${KEDA_CRDS[@]}"; do
+    [[ -f "$dir/$f" ]] || die "$module has no config/crd/bases/$f"
+    install -m 644 "$dir/$f" "$tmp/$f"
+  done
+  rm -rf "$KEDA_CRDS_DIR"
+  mv -f "$tmp" "$KEDA_CRDS_DIR"
+  log "keda-crds: ${KEDA_CRDS[*]} of $module copied to $KEDA_CRDS_DIR"
+}
+
 all_names() {
   echo etcd
   printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns | tr ' ' '\n'
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns keda-crds | tr ' ' '\n'
 }
 
 names=("$@")

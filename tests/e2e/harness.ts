@@ -8,7 +8,10 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 
 export const ROOT = path.join(__dirname, "..", "..");
-export const TOOLS_BIN = path.join(process.env.SPARK_TOOLS_DIR ?? path.join(ROOT, ".tools"), "bin");
+export const TOOLS_DIR = process.env.SPARK_TOOLS_DIR ?? path.join(ROOT, ".tools");
+export const TOOLS_BIN = path.join(TOOLS_DIR, "bin");
+/** KEDA's ScaledObject CRD, copied from the pinned KEDA module by `scripts/tools/build.sh keda-crds`. */
+export const KEDA_SCALEDOBJECT_CRD = path.join(TOOLS_DIR, "keda-crds", "keda.sh_scaledobjects.yaml");
 /** Its own cluster dir, so a cluster left up by `npm run try` is never touched by tests. */
 export const CLUSTER_DIR = process.env.SPARK_E2E_CLUSTER_DIR ?? path.join(ROOT, ".local", "e2e-cluster");
 export const KUBECONFIG = path.join(CLUSTER_DIR, "kubeconfig");
@@ -87,6 +90,11 @@ export function outputs(stack: string): Record<string, any> {
     return JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets", "--stack", stack]).stdout);
 }
 
+/** The resources in a stack's state (`pulumi stack export`), each with type, urn, inputs and outputs. */
+export function stackResources(stack: string): any[] {
+    return JSON.parse(pulumi(["stack", "export", "--stack", stack]).stdout).deployment.resources ?? [];
+}
+
 /** Reads a stack file of the copy as a plain `config` map. */
 export function readStackConfig(stack: string): Record<string, unknown> {
     const file = path.join(project, `Pulumi.${stack}.yaml`);
@@ -114,6 +122,20 @@ export function localStackConfig(): Record<string, unknown> {
     return { ...real.config, "spark-on-k8s:kubeconfigPath": KUBECONFIG };
 }
 
+/**
+ * Installs KEDA's real ScaledObject CRD (its structural schema only: no KEDA operator, no
+ * admission webhook) and waits until the API server serves it.
+ */
+export function installKedaCrd(): void {
+    kubectl(["apply", "--server-side", "-f", KEDA_SCALEDOBJECT_CRD]);
+    kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd/scaledobjects.keda.sh"]);
+}
+
+/** Removes KEDA's ScaledObject CRD (and so any ScaledObject left) and waits until it is gone. */
+export function removeKedaCrd(): void {
+    kubectl(["delete", "--ignore-not-found", "--wait=true", "--timeout=60s", "-f", KEDA_SCALEDOBJECT_CRD]);
+}
+
 /** Polls `fn` until it returns a truthy value or `seconds` pass; returns the last value. */
 export async function waitFor<T>(what: string, seconds: number, fn: () => T): Promise<T> {
     const deadline = Date.now() + seconds * 1000;
@@ -130,9 +152,10 @@ export async function waitFor<T>(what: string, seconds: number, fn: () => T): Pr
 }
 
 function missingTools(): string[] {
-    return ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kubectl", "kube-apiserver", "etcd", "kwok"].filter(
-        (t) => !fs.existsSync(path.join(TOOLS_BIN, t)),
-    );
+    const bins = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kubectl", "kube-apiserver", "etcd", "kwok"];
+    return [...bins.map((t) => path.join(TOOLS_BIN, t)), KEDA_SCALEDOBJECT_CRD]
+        .filter((f) => !fs.existsSync(f))
+        .map((f) => path.relative(TOOLS_DIR, f));
 }
 
 /** Lays out the throwaway project: the real program and stack files, node_modules linked. */
@@ -158,7 +181,7 @@ export function startEnvironment(): void {
     }
     const missing = missingTools();
     if (missing.length > 0) {
-        throw new Error(`e2e tier: ${missing.join(", ")} not built in ${TOOLS_BIN}; run scripts/tools/build.sh (npm test does)`);
+        throw new Error(`e2e tier: ${missing.join(", ")} missing in ${TOOLS_DIR}; run scripts/tools/build.sh (npm test does)`);
     }
     work = fs.mkdtempSync(path.join(os.tmpdir(), "spark-e2e-"));
     project = path.join(work, "project");

@@ -5,6 +5,7 @@ import * as assert from "assert";
 import * as path from "path";
 import {
     initStack,
+    installKedaCrd,
     kubectl,
     kubectlJson,
     localStackConfig,
@@ -12,6 +13,8 @@ import {
     project,
     pulumi,
     readStackConfig,
+    removeKedaCrd,
+    stackResources,
     waitFor,
     writeStackConfig,
 } from "./harness";
@@ -153,6 +156,89 @@ describe("the local stack on the real engine (simulated nodes)", function () {
             60,
             () => available("spark-worker") === 2 && kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas === 2,
         );
+    });
+
+    it("2c. keda mode: the ScaledObject passes KEDA's real CRD schema, its count is not fought, and turning it off removes it", async () => {
+        // KEDA's own CRD (KEDA_VERSION in scripts/versions.env): the API server checks what we send
+        // against its structural schema. The KEDA operator and its webhook do not run here, so
+        // nothing scales by itself: the kubectl scale below stands in for KEDA.
+        installKedaCrd();
+        setConfig({ autoscaling: { mode: "keda", minReplicas: 0, maxReplicas: 4 } });
+        up();
+        const so = kubectlJson(["-n", NS, "get", "scaledobjects.keda.sh", "spark-worker"]);
+        const sent = stackResources(STACK).find((r) => r.type === "kubernetes:keda.sh/v1alpha1:ScaledObject");
+        assert.ok(sent, "the stack's state should hold the ScaledObject");
+        // Stored exactly as sent: the schema prunes fields it does not know, so a field it
+        // dropped (or a value it defaulted) would show here.
+        assert.deepStrictEqual(so.spec, sent.inputs.spec);
+        assert.deepStrictEqual(
+            [so.spec.scaleTargetRef, so.spec.minReplicaCount, so.spec.maxReplicaCount],
+            [{ apiVersion: "apps/v1", kind: "Deployment", name: "spark-worker" }, 0, 4],
+        );
+        const url = `${outputs(STACK).masterWebUiUrl}/json/`;
+        assert.strictEqual(url, "http://spark-master.spark-local.svc.cluster.local:8080/json/");
+        assert.deepStrictEqual(
+            so.spec.triggers.map((t: any) => [t.type, t.metricType, t.metadata.url, t.metadata.valueLocation, t.metadata.format]),
+            [
+                ["metrics-api", "AverageValue", url, "coresused", "json"],
+                ["metrics-api", "AverageValue", url, 'activeapps.#(state=="WAITING")#|#', "json"],
+            ],
+        );
+        // Strict field validation of the same spec (unknown fields fail instead of being pruned),
+        // and two controls showing the schema is really enforced.
+        const create = (spec: Record<string, unknown>) =>
+            kubectl(["create", "--dry-run=server", "--validate=strict", "-f", "-"], {
+                allowFail: true,
+                input: JSON.stringify({
+                    apiVersion: "keda.sh/v1alpha1",
+                    kind: "ScaledObject",
+                    metadata: { name: "check", namespace: NS },
+                    spec,
+                }),
+            });
+        const strict = create(sent.inputs.spec);
+        assert.strictEqual(strict.code, 0, strict.stderr);
+        const unknownField = create({ ...sent.inputs.spec, minReplicas: 0 });
+        assert.notStrictEqual(unknownField.code, 0, "an unknown field should be refused");
+        assert.match(unknownField.stderr, /unknown field "spec.minReplicas"/);
+        const [first, ...rest] = sent.inputs.spec.triggers;
+        const wrongType = create({
+            ...sent.inputs.spec,
+            triggers: [{ ...first, metadata: { ...first.metadata, targetValue: 0.8 } }, ...rest],
+        });
+        assert.notStrictEqual(wrongType.code, 0, "a number where the schema wants a string should be refused");
+        assert.match(wrongType.stderr, /spec.triggers\[0\].metadata.targetValue/);
+
+        // What KEDA does with an idle cluster (minReplicas 0): scale the workers to zero. Neither
+        // a workerReplicas edit's preview nor up may take that back.
+        kubectl(["-n", NS, "scale", "deployment/spark-worker", "--replicas=0"]);
+        setConfig({ workerReplicas: 1 });
+        const preview = JSON.parse(pulumi(["preview", "--json", "--stack", STACK]).stdout);
+        assert.deepStrictEqual(
+            preview.steps.filter((s: any) => s.op !== "same").map((s: any) => [s.op, s.urn.split("::").pop()]),
+            [],
+        );
+        up();
+        assert.strictEqual(kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas, 0);
+
+        // Turning it off (with --refresh, as the README says) removes the ScaledObject and resets
+        // the count to workerReplicas.
+        setConfig({ autoscaling: undefined, workerReplicas: 2 });
+        pulumi(["up", "--yes", "--skip-preview", "--refresh", "--stack", STACK]);
+        assert.notStrictEqual(kubectl(["-n", NS, "get", "scaledobjects.keda.sh", "spark-worker"], { allowFail: true }).code, 0);
+        assert.deepStrictEqual(
+            stackResources(STACK).filter((r) => r.type === "kubernetes:keda.sh/v1alpha1:ScaledObject"),
+            [],
+        );
+        await waitFor(
+            "two workers again",
+            60,
+            () => available("spark-worker") === 2 && kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas === 2,
+        );
+        // The CRD goes only now: on a failure above it stays, so the stack's ScaledObject can
+        // still be read and destroyed by the journeys after this one.
+        removeKedaCrd();
+        assert.notStrictEqual(kubectl(["get", "crd", "scaledobjects.keda.sh"], { allowFail: true }).code, 0);
     });
 
     it("6. a consumer stack reads the outputs through a StackReference and runs a spark-submit Job", () => {
