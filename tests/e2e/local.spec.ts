@@ -241,6 +241,58 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         assert.notStrictEqual(kubectl(["get", "crd", "scaledobjects.keda.sh"], { allowFail: true }).code, 0);
     });
 
+    it("2d. every option on at once: History Server on its claim, KEDA, RPC auth, decommission, rollout width", async () => {
+        installKedaCrd();
+        setConfig({
+            historyServer: true,
+            eventLogSize: "2Gi",
+            autoscaling: { mode: "keda", minReplicas: 1, maxReplicas: 4 },
+            rpcAuth: true,
+            workerDecommissionSeconds: 30,
+            workerMaxUnavailable: 2,
+        });
+        up();
+        // The event-log claim, bound ReadWriteMany through the local cluster's default class.
+        const claim = kubectlJson(["-n", NS, "get", "persistentvolumeclaim", "spark-event-logs"]);
+        assert.deepStrictEqual(
+            [claim.status.phase, claim.spec.accessModes, claim.spec.storageClassName, claim.spec.resources.requests.storage],
+            ["Bound", ["ReadWriteMany"], "standard", "2Gi"],
+        );
+        assert.strictEqual(available("spark-history"), 1);
+        const history = kubectlJson(["-n", NS, "get", "deployment", "spark-history"]).spec.template.spec;
+        assert.deepStrictEqual(history.containers[0].args, ["history"]);
+        assert.deepStrictEqual(history.volumes.find((v: any) => v.name === "event-logs").persistentVolumeClaim, {
+            claimName: "spark-event-logs",
+        });
+        const svc = kubectlJson(["-n", NS, "get", "service", "spark-history"]);
+        assert.deepStrictEqual(
+            svc.spec.ports.map((p: any) => p.port),
+            [18080],
+        );
+        // Workers mount the claim (cluster-mode drivers), decommission for 30 s, roll 2 at a time.
+        const worker = kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]);
+        const pod = worker.spec.template.spec;
+        assert.ok(pod.containers[0].volumeMounts.some((m: any) => m.name === "event-logs" && m.mountPath === "/opt/spark/events"));
+        assert.strictEqual(pod.terminationGracePeriodSeconds, 60);
+        assert.strictEqual(worker.spec.strategy.rollingUpdate.maxUnavailable, 2);
+        kubectl(["-n", NS, "get", "scaledobjects.keda.sh", "spark-worker"]);
+        kubectl(["-n", NS, "get", "secret", "spark-rpc-auth"]);
+        const out = outputs(STACK);
+        assert.strictEqual(out.historyServerUrl, "http://spark-history.spark-local.svc.cluster.local:18080");
+        assert.strictEqual(out.eventLogClaimName, "spark-event-logs");
+        // With everything on, a second run changes nothing (the generated secret included).
+        const preview = JSON.parse(pulumi(["preview", "--json", "--stack", STACK]).stdout);
+        assert.deepStrictEqual(
+            preview.steps.filter((s: any) => s.op !== "same").map((s: any) => [s.op, s.urn.split("::").pop()]),
+            [],
+        );
+        // Autoscaling goes again (the History Server stays on for the journeys after this one).
+        setConfig({ autoscaling: undefined, workerDecommissionSeconds: undefined, workerMaxUnavailable: undefined });
+        pulumi(["up", "--yes", "--skip-preview", "--refresh", "--stack", STACK]);
+        await waitFor("two workers again", 60, () => available("spark-worker") === 2);
+        removeKedaCrd();
+    });
+
     it("6. a consumer stack reads the outputs through a StackReference and runs a spark-submit Job", () => {
         const cwd = path.join(project, "examples", "spark-job");
         pulumi(["stack", "init", STACK, "--secrets-provider", "passphrase"], { cwd });
@@ -252,6 +304,13 @@ describe("the local stack on the real engine (simulated nodes)", function () {
             assert.ok(container.args.includes("spark://spark-master.spark-local.svc.cluster.local:7077"), container.args.join(" "));
             assert.strictEqual(container.image, "spark-on-k8s/spark:4.3.0-local");
             assert.strictEqual(jobStep.newState.inputs.metadata.namespace, NS);
+            // The cluster has a History Server (2d): the driver writes its event log to the claim.
+            assert.ok(container.env.some((e: any) => e.name === "SPARK_EVENT_LOG_DIR" && e.value === "/opt/spark/events"));
+            assert.ok(
+                jobStep.newState.inputs.spec.template.spec.volumes.some(
+                    (v: any) => v.persistentVolumeClaim?.claimName === "spark-event-logs",
+                ),
+            );
 
             pulumi(["up", "--yes", "--skip-preview", "--stack", STACK], { cwd });
             const consumer = JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK], { cwd }).stdout);
@@ -351,8 +410,11 @@ describe("the local stack on the real engine (simulated nodes)", function () {
     });
 
     it("8. pulumi destroy leaves nothing in the namespace and removes it", async () => {
+        const volume = kubectlJson(["-n", NS, "get", "persistentvolumeclaim", "spark-event-logs"]).spec.volumeName;
         pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK]);
         await waitFor("the namespace to go", 60, () => kubectl(["get", "namespace", NS], { allowFail: true }).code !== 0);
+        // The event-log volume goes with its claim (the class's reclaim policy is Delete).
+        await waitFor("the event-log volume to go", 60, () => kubectl(["get", "pv", volume], { allowFail: true }).code !== 0);
         const left = kubectl(["-n", NS, "get", "all", "--no-headers"], { allowFail: true });
         assert.strictEqual(left.stdout.trim(), "");
         assert.deepStrictEqual(JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK]).stdout), {});
