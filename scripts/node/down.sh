@@ -109,6 +109,9 @@ step ip link del "$BRIDGE"
 while iptables -t mangle -D FORWARD -j "$GUARD_CHAIN" 2>/dev/null; do :; done
 step iptables -t mangle -F "$GUARD_CHAIN"
 step iptables -t mangle -X "$GUARD_CHAIN"
+if [[ -f "$NODE_DIR/send_redirects.orig" ]]; then
+  step cp "$NODE_DIR/send_redirects.orig" /proc/sys/net/ipv4/conf/all/send_redirects
+fi
 if [[ -f "$NODE_DIR/bridge-nf-call-iptables.orig" ]]; then
   step cp "$NODE_DIR/bridge-nf-call-iptables.orig" /proc/sys/net/bridge/bridge-nf-call-iptables
 fi

@@ -61,9 +61,9 @@ kubectl -n "$ns" get pods -o wide
 master_json | python3 -c '
 import json, sys
 m = json.load(sys.stdin)
-print(f"\nmaster {m[\"url\"]}: {m[\"status\"]}")
+print("\nmaster %s: %s" % (m["url"], m["status"]))
 for w in m["workers"]:
-    print(f"  worker {w[\"host\"]}:{w[\"port\"]} {w[\"state\"]} {w[\"cores\"]} cores {w[\"memory\"]} MB")'
+    print("  worker %s:%s %s %s cores %s MB" % (w["host"], w["port"], w["state"], w["cores"], w["memory"]))'
 cat <<MSG
 
 Spark is running in real pods on this machine (nodes: $(kubectl get nodes -o name | tr '\n' ' ')).

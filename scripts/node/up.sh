@@ -130,6 +130,16 @@ for src in "$POD_CIDR" "$SERVICE_CIDR"; do
   iptables -t mangle -A "$GUARD_CHAIN" -d "$src" ! -o "$BRIDGE" -j DROP
 done
 iptables -t mangle -I FORWARD 1 -j "$GUARD_CHAIN"
+# Pods reach each other through the host (their routes go via the bridge address), so the
+# host forwards pod traffic out of the interface it came in on, and Linux answers that with
+# ICMP redirects ("go direct"). A pod that follows one sends the replies of a Service
+# connection straight across the bridge, and those were seen lost: a Spark worker never got
+# the FIN of the master pod it reached through the master Service, and kept heartbeating into
+# the dead connection for ~15 min instead of registering with the new master (1 master
+# restart in 4 here). No redirects: every pod packet takes the one path through the host.
+cat /proc/sys/net/ipv4/conf/all/send_redirects >"$NODE_DIR/send_redirects.orig"
+echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
+echo 0 >"/proc/sys/net/ipv4/conf/$BRIDGE/send_redirects"
 # Pod-to-service-to-pod on one bridge needs bridged packets to pass iptables (kube-proxy's
 # DNAT and its reverse); remember the setting to restore it.
 if [[ -f /proc/sys/net/bridge/bridge-nf-call-iptables ]]; then
