@@ -226,12 +226,20 @@ has_live_children() {
   ps -o stat= --ppid "$1" 2>/dev/null | grep -qv '^Z'
 }
 
+# The worker JVM acts on SIGPWR asynchronously: a signal thread queues the decommission, the
+# worker then tells the master. A SIGTERM right behind it (an idle worker has no executors to
+# wait for) can stop the JVM before that message leaves, and the master then sees a lost
+# worker instead of a decommissioned one (seen 1 scale-down in 3 on a loaded 2-CPU node).
+# So the worker gets this long (2-3 s, whole seconds) after SIGPWR, within the timeout.
+readonly DECOMMISSION_NOTICE_SECONDS=3
+
 decommission_worker() {
-  local pid="$1" timeout="$2" deadline
+  local pid="$1" timeout="$2" deadline notice
   log "SIGTERM: decommissioning the worker (SIGPWR); stopping it once its executors are gone, at most ${timeout}s"
   kill -PWR "$pid" 2>/dev/null || return 0
   deadline=$((SECONDS + timeout))
-  while ((SECONDS < deadline)) && has_live_children "$pid"; do
+  notice=$((SECONDS + (timeout < DECOMMISSION_NOTICE_SECONDS ? timeout : DECOMMISSION_NOTICE_SECONDS)))
+  while ((SECONDS < deadline)) && { ((SECONDS < notice)) || has_live_children "$pid"; }; do
     sleep 1
   done
   log "decommissioning done or timed out; stopping the worker"
