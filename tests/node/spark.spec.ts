@@ -63,10 +63,19 @@ function alive(m: MasterJson | undefined) {
 
 /** Waits until the master reports exactly `n` ALIVE workers (and returns its /json/). */
 async function waitForAliveWorkers(n: number, seconds = 180): Promise<MasterJson> {
-    return waitFor<MasterJson | undefined>(`${n} ALIVE workers in the master's /json/`, seconds, () => {
-        const m = masterJson();
-        return m !== undefined && m.status === "ALIVE" && alive(m).length === n ? m : undefined;
-    }) as Promise<MasterJson>;
+    try {
+        return (await waitFor<MasterJson | undefined>(`${n} ALIVE workers in the master's /json/`, seconds, () => {
+            const m = masterJson();
+            return m !== undefined && m.status === "ALIVE" && alive(m).length === n ? m : undefined;
+        })) as MasterJson;
+    } catch (e) {
+        // What the workers were doing: registering, retrying, or silent on a dead connection.
+        const logs = pods("worker").map((p) => {
+            const r = kubectl(["-n", NS, "logs", p.metadata.name, "--tail=25"], { allowFail: true });
+            return `--- ${p.metadata.name} (${p.status.podIP}) ---\n${r.stdout}`;
+        });
+        throw new Error(`${String(e)}\nmaster: ${JSON.stringify(alive(masterJson()))}\n${logs.join("\n")}`);
+    }
 }
 
 function setConfig(values: Record<string, unknown>): void {
@@ -284,25 +293,29 @@ describe("the local stack on real nodes", function () {
 
     it("3. workerReplicas 2 -> 1 -> 2: the master sees the new number; the removed worker leaves cleanly", async () => {
         const before = alive(masterJson());
-        setConfig({ workerReplicas: 1 });
-        const t0 = Date.now();
-        up();
-        const m = await waitForAliveWorkers(1, 120);
-        note(`scale-down: 1 worker ALIVE after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-        await waitFor("the removed worker pod gone", 120, () => pods("worker").length === 1);
-        const gone = before.filter((w) => !alive(m).some((a) => a.id === w.id));
-        assert.strictEqual(gone.length, 1);
-        // A worker that left cleanly decommissioned first (SIGTERM -> the entrypoint's
-        // decommission), and only then disconnected; a lost one is only "removed".
-        const log = kubectl(["-n", NS, "logs", "deploy/spark-master"]).stdout;
-        const decommissioned = log.indexOf(`Decommissioning worker ${gone[0].id}`);
-        const removed = log.indexOf(`Removing worker ${gone[0].id}`);
-        assert.ok(
-            decommissioned >= 0 && decommissioned < removed,
-            `no decommission of ${gone[0].id} before its removal:\n${log.slice(-3000)}`,
-        );
-        setConfig({ workerReplicas: 2 });
-        up();
+        try {
+            setConfig({ workerReplicas: 1 });
+            const t0 = Date.now();
+            up();
+            const m = await waitForAliveWorkers(1, 120);
+            note(`scale-down: 1 worker ALIVE after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+            await waitFor("the removed worker pod gone", 120, () => pods("worker").length === 1);
+            const gone = before.filter((w) => !alive(m).some((a) => a.id === w.id));
+            assert.strictEqual(gone.length, 1);
+            // A worker that left cleanly decommissioned first (SIGTERM -> the entrypoint's
+            // decommission), and only then disconnected; a lost one is only "removed".
+            const log = kubectl(["-n", NS, "logs", "deploy/spark-master"]).stdout;
+            const decommissioned = log.indexOf(`Decommissioning worker ${gone[0].id}`);
+            const removed = log.indexOf(`Removing worker ${gone[0].id}`);
+            assert.ok(
+                decommissioned >= 0 && decommissioned < removed,
+                `no decommission of ${gone[0].id} before its removal:\n${log.slice(-3000)}`,
+            );
+        } finally {
+            // Back to two workers even when a check above failed, so the next specs start as planned.
+            setConfig({ workerReplicas: 2 });
+            up();
+        }
         await waitForAliveWorkers(2, 120);
     });
 
