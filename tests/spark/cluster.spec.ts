@@ -131,15 +131,17 @@ for (const version of sparkVersions()) {
             try {
                 const apps = await waitFor("the application in the History Server", 90000, async () => {
                     h.assertRunning(history);
-                    const r = await getText(`http://127.0.0.1:${port}/api/v1/applications`).catch(() => undefined);
+                    const r = await getText(`http://127.0.0.1:${port}/api/v1/applications`, 10000).catch(() => undefined);
                     const list = r?.status === 200 ? (JSON.parse(r.body) as HistoryApp[]) : [];
                     return list.some((a) => a.id === appId) ? list : undefined;
                 });
                 const app = apps.find((a) => a.id === appId)!;
                 assert.equal(app.attempts[0].completed, true);
+                // A file (3.5) or, with rolling event logs (the 4.x default), a directory eventlog_v2_<app>.
+                const logs = fs.readdirSync(eventLogDir());
                 assert.ok(
-                    fs.readdirSync(eventLogDir()).some((f) => f.startsWith(appId)),
-                    "no event log file named after the app",
+                    logs.some((f) => f.includes(appId)),
+                    `no event log named after ${appId}: ${logs.join(", ")}`,
                 );
             } finally {
                 await history.stop();
