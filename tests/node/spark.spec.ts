@@ -219,7 +219,12 @@ describe("the Spark image, built by Docker from images/spark", function () {
                         allowFail: true,
                     },
                 );
-                return r.code === 0 && (JSON.parse(r.stdout).workers as { state: string }[]).some((w) => w.state === "ALIVE");
+                // While the master's UI starts, Jetty may answer with an HTML page: not yet.
+                try {
+                    return r.code === 0 && (JSON.parse(r.stdout).workers as { state: string }[]).some((w) => w.state === "ALIVE");
+                } catch {
+                    return false;
+                }
             });
             const grace = 20;
             for (const name of [names[1], names[0]]) {
@@ -327,16 +332,23 @@ describe("the local stack on real nodes", function () {
             180,
             () => running("worker").filter((p) => p.metadata.name !== victim.metadata.name).length === 2,
         );
-        const m = await waitForAliveWorkers(2, 180);
-        // The ALIVE workers are exactly the running pods: the replacement registered.
-        assert.deepStrictEqual(
-            alive(m)
+        // The ALIVE workers become exactly the running pods: the replacement registered (and
+        // the deleted one left). Two ALIVE alone could still be the deleted one, not yet gone.
+        const sameHosts = () => {
+            const hosts = alive(masterJson())
                 .map((w) => w.host)
-                .sort(),
-            running("worker")
+                .sort();
+            const ips = running("worker")
                 .map((p) => p.status.podIP)
-                .sort(),
-        );
+                .sort();
+            return JSON.stringify(hosts) === JSON.stringify(ips) && ips.length === 2 ? hosts : undefined;
+        };
+        try {
+            await waitFor("the ALIVE workers to be the running worker pods", 180, sameHosts);
+        } catch (e) {
+            await waitForAliveWorkers(2, 1); // fails with the workers' logs
+            throw e;
+        }
     });
 
     it("4b. a running job survives the loss of one worker", async () => {
