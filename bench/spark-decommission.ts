@@ -20,6 +20,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { printTable, spread } from "./report";
 import {
     eventField,
     installSpark,
@@ -101,12 +102,6 @@ interface Sample {
     failedTasks?: number;
     retriedStages?: number;
 }
-
-const fmt = (x: number) => x.toFixed(1);
-const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function alive(h: SparkHarness, master: MasterHandle, w: WorkerHandle): Promise<string> {
     return waitFor(`${w.name} ALIVE`, 90000, async () => {
@@ -227,7 +222,7 @@ async function main(): Promise<void> {
                 const t = Date.now();
                 const s = c.job ? await runJob(h, master, c, i) : await runIdle(h, master, c, i);
                 samples.push(s);
-                process.stderr.write(`[bench] ${c.name} #${i}: ${JSON.stringify(s)} (${fmt((Date.now() - t) / 1000)} s)\n`);
+                process.stderr.write(`[bench] ${c.name} #${i}: ${JSON.stringify(s)} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
             }
             results.push({ c, samples });
         }
@@ -253,7 +248,7 @@ async function main(): Promise<void> {
             return [
                 c.what,
                 String(samples.length),
-                `${fmt(median(secs))} (${fmt(Math.min(...secs))}-${fmt(Math.max(...secs))})`,
+                spread(secs),
                 [...new Set(samples.map((s) => s.exit))].join(","),
                 c.job ? samples.map((s) => (s.jobOk ? "yes" : "NO")).join("/") : "-",
                 c.job
@@ -266,12 +261,8 @@ async function main(): Promise<void> {
             ];
         }),
     ];
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    const line = (r: string[]) => `| ${r.map((x, i) => x.padEnd(widths[i])).join(" | ")} |`;
     console.log(`\nSpark ${version}, worker SIGTERM -> exit, ${os.cpus().length} cores; median (min-max); job columns per run`);
-    console.log(line(rows[0]));
-    console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-    for (const r of rows.slice(1)) console.log(line(r));
+    printTable(rows);
 }
 
 main().catch((err) => {

@@ -15,6 +15,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { printTable, spread } from "./report";
 import { CONF_DIR, installSpark, MasterHandle, pinnedVersions, SparkHarness, waitFor, WorkerHandle } from "../tests/spark/harness";
 
 interface Result {
@@ -27,12 +28,8 @@ interface Result {
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
-const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const summary = (xs: number[]) =>
-    xs.length === 0 ? "-" : `${seconds(median(xs))} (${seconds(Math.min(...xs))}-${seconds(Math.max(...xs))})`;
+/** Samples in ms: `median (min-max)` in seconds, or "-" when there are none. */
+const summary = (xs: number[]) => (xs.length === 0 ? "-" : spread(xs.map((x) => x / 1000)));
 
 async function notAlive(h: SparkHarness, master: MasterHandle, id: string, limitMs: number): Promise<void> {
     await waitFor(
@@ -166,12 +163,8 @@ async function main(): Promise<void> {
             r.falseDrops === undefined ? "not run" : String(r.falseDrops),
         ]),
     ];
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
     console.log(`\nSpark ${version} on ${os.cpus().length} cores; median (min-max) over samples`);
-    console.log(line(rows[0]));
-    console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-    for (const r of rows.slice(1)) console.log(line(r));
+    printTable(rows);
 }
 
 main().catch((err) => {
