@@ -156,7 +156,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                   child,
               )
             : undefined;
-        const history = eventLogs ? this.historyServer(name, c, ns, sa, eventLogs, inputs, scannerAnnotations, child) : undefined;
+        const history = eventLogs ? this.historyServer(name, c, inNs, sa, eventLogs, inputs, scannerAnnotations, child) : undefined;
 
         const workerLabels = spec.workloadLabels(c, "worker");
         const workers = new k8s.apps.v1.Deployment(
@@ -260,7 +260,7 @@ export class SparkCluster extends pulumi.ComponentResource {
     private historyServer(
         name: string,
         c: ClusterConfig,
-        ns: k8s.core.v1.Namespace,
+        inNs: (objectName: string, labels?: Record<string, string>) => k8s.types.input.meta.v1.ObjectMeta,
         sa: k8s.core.v1.ServiceAccount,
         eventLogs: k8s.core.v1.PersistentVolumeClaim,
         inputs: spec.ContainerInputs,
@@ -268,15 +268,10 @@ export class SparkCluster extends pulumi.ComponentResource {
         child: pulumi.CustomResourceOptions,
     ): k8s.core.v1.Service {
         const labels = spec.workloadLabels(c, "history");
-        const metadata = (objectName: string, objectLabels: Record<string, string>) => ({
-            name: objectName,
-            namespace: ns.metadata.name,
-            labels: objectLabels,
-        });
         new k8s.apps.v1.Deployment(
             `${name}-history`,
             {
-                metadata: { ...metadata(spec.historyServiceName(c), labels), annotations: scannerAnnotations },
+                metadata: { ...inNs(spec.historyServiceName(c), labels), annotations: scannerAnnotations },
                 spec: {
                     replicas: 1,
                     // One reader of the claim at a time: the old server goes before the new one starts.
@@ -293,7 +288,7 @@ export class SparkCluster extends pulumi.ComponentResource {
         return new k8s.core.v1.Service(
             `${name}-history-svc`,
             {
-                metadata: metadata(spec.historyServiceName(c), spec.commonLabels(c.name)),
+                metadata: inNs(spec.historyServiceName(c)),
                 spec: {
                     type: "ClusterIP",
                     selector: spec.selectorLabels(c.name, "history"),
