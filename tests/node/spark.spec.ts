@@ -69,13 +69,20 @@ async function waitForAliveWorkers(n: number, seconds = 180): Promise<MasterJson
             return m !== undefined && m.status === "ALIVE" && alive(m).length === n ? m : undefined;
         })) as MasterJson;
     } catch (e) {
-        // What the workers were doing: registering, retrying, or silent on a dead connection.
-        const logs = pods("worker").map((p) => {
-            const r = kubectl(["-n", NS, "logs", p.metadata.name, "--tail=25"], { allowFail: true });
-            return `--- ${p.metadata.name} (${p.status.podIP}) ---\n${r.stdout}`;
-        });
-        throw new Error(`${String(e)}\nmaster: ${JSON.stringify(alive(masterJson()))}\n${logs.join("\n")}`);
+        throw withWorkerLogs(e);
     }
+}
+
+/**
+ * `e` with what the master lists as ALIVE and what the workers were doing (registering,
+ * retrying, or silent on a dead connection): the last lines of each worker pod's log.
+ */
+function withWorkerLogs(e: unknown): Error {
+    const logs = pods("worker").map((p) => {
+        const r = kubectl(["-n", NS, "logs", p.metadata.name, "--tail=25"], { allowFail: true });
+        return `--- ${p.metadata.name} (${p.status.podIP}) ---\n${r.stdout}`;
+    });
+    return new Error(`${String(e)}\nmaster: ${JSON.stringify(alive(masterJson()))}\n${logs.join("\n")}`);
 }
 
 function setConfig(values: Record<string, unknown>): void {
@@ -346,8 +353,7 @@ describe("the local stack on real nodes", function () {
         try {
             await waitFor("the ALIVE workers to be the running worker pods", 180, sameHosts);
         } catch (e) {
-            await waitForAliveWorkers(2, 1); // fails with the workers' logs
-            throw e;
+            throw withWorkerLogs(e);
         }
     });
 
