@@ -25,6 +25,16 @@ die() {
 }
 
 # Milliseconds since the epoch, and the seconds elapsed since such a stamp ("4.2s").
+# show_failed_log RC: after a failed start (not an interruption, 130/143), the last lines of
+# $CURRENT_LOG, the log of the component being started or waited for.
+show_failed_log() {
+  local rc="$1"
+  if ((rc != 130 && rc != 143)) && [[ -n "${CURRENT_LOG:-}" && -f "$CURRENT_LOG" ]]; then
+    log "last lines of $CURRENT_LOG:"
+    tail -n 30 "$CURRENT_LOG" >&2
+  fi
+}
+
 now_ms() {
   local t="${EPOCHREALTIME/[.,]/}"
   echo $((t / 1000))

@@ -79,11 +79,7 @@ on_exit() {
   local rc=$?
   ((rc == 0)) && return
   log "startup failed (exit $rc); stopping what was started"
-  # The log tail explains a failure, not an interruption.
-  if ((rc != 130 && rc != 143)) && [[ -n "$CURRENT_LOG" && -f "$CURRENT_LOG" ]]; then
-    log "last lines of $CURRENT_LOG:"
-    tail -n 30 "$CURRENT_LOG" >&2
-  fi
+  show_failed_log "$rc"
   stop_cluster
   # Keep the logs for a post-mortem, drop everything else (a next up.sh starts clean).
   if [[ -d "$LOGS" ]]; then

@@ -74,10 +74,7 @@ on_exit() {
   local rc=$?
   ((rc == 0)) && return
   log "node startup failed (exit $rc); removing what was started"
-  if ((rc != 130 && rc != 143)) && [[ -n "$CURRENT_LOG" && -f "$CURRENT_LOG" ]]; then
-    log "last lines of $CURRENT_LOG:"
-    tail -n 30 "$CURRENT_LOG" >&2
-  fi
+  show_failed_log "$rc"
   SPARK_NODE_KEEP_LOGS=1 "$(dirname "$0")/down.sh" || true
 }
 trap on_exit EXIT
