@@ -3,6 +3,7 @@
 #
 #   entrypoint.sh master | worker | history      runs that Spark daemon in the foreground
 #   entrypoint.sh submit [spark-submit args...]  runs bin/spark-submit
+#   entrypoint.sh connect [spark-submit args...] runs Spark's Connect server (a driver) on the cluster
 #   entrypoint.sh COMMAND [ARGS...]               any executable is run as is (bash, ls, ...)
 #
 # Daemons are exec'ed (`spark-class <MainClass>`, which execs the JVM), never started with
@@ -34,6 +35,8 @@ Roles:
   worker    Spark standalone worker (foreground); needs SPARK_MASTER_URL
   history   Spark history server (foreground)
   submit    bin/spark-submit with the remaining arguments
+  connect   Spark Connect server (foreground, a driver on the cluster); needs SPARK_MASTER_URL
+            and SPARK_CONNECT_TOKEN_FILE; extra arguments go to spark-submit
   help      this text
 Any other first argument that is an executable is run as is (e.g. bash).
 
@@ -53,6 +56,8 @@ Environment (defaults in brackets):
   SPARK_EVENT_LOG_DIR      an existing directory of event logs: history reads it, submit
                            makes its driver write there (spark.eventLog.*)
   SPARK_HISTORY_UI_PORT [18080]
+  SPARK_CONNECT_TOKEN_FILE  file holding the token Connect clients must send (required)
+  SPARK_CONNECT_PORT [15002]  SPARK_CONNECT_MAX_CORES [no cap]  spark.cores.max of the server
 EOF
 }
 
@@ -310,6 +315,39 @@ run_submit() {
   exec "$SPARK_HOME/bin/spark-submit" "$@"
 }
 
+# Spark Connect: the server is a driver (spark-submit of SparkConnectServer, which
+# spark-submit runs without an application jar) that thin clients reach over gRPC.
+# The token is always on. It goes into SPARK_CONNECT_AUTHENTICATE_TOKEN, which the server
+# reads when spark.connect.authenticate.token is not set: in this process's environment
+# only, never in argv, the pod spec or a log line. Spark 3.5 has no server in its
+# distribution and no token check in its Connect server, so it is refused here.
+readonly CONNECT_SERVER_CLASS=org.apache.spark.sql.connect.service.SparkConnectServer
+
+run_connect() {
+  require_spark_home
+  require_master_url
+  require_port SPARK_CONNECT_PORT
+  require_int SPARK_CONNECT_MAX_CORES 1 100000
+  compgen -G "$SPARK_HOME/jars/spark-connect_*.jar" >/dev/null ||
+    fail "this Spark ($SPARK_HOME) has no Connect server ($SPARK_HOME/jars/spark-connect_*.jar" \
+      "missing): Spark Connect with a token needs Spark 4 or later"
+  local file="${SPARK_CONNECT_TOKEN_FILE:-}" token
+  [[ -n "$file" ]] || fail "SPARK_CONNECT_TOKEN_FILE is not set: the Connect server always" \
+    "checks a token; mount one and point SPARK_CONNECT_TOKEN_FILE at it"
+  [[ -f "$file" && -r "$file" ]] || fail "SPARK_CONNECT_TOKEN_FILE='$file' is not a readable file"
+  token="$(<"$file")"
+  [[ -n "$token" ]] || fail "SPARK_CONNECT_TOKEN_FILE='$file' is empty"
+  [[ "$token" =~ ^[[:graph:]]+$ ]] ||
+    fail "SPARK_CONNECT_TOKEN_FILE='$file' holds whitespace or control characters: expected one printable word"
+  export SPARK_CONNECT_AUTHENTICATE_TOKEN="$token"
+  local port="${SPARK_CONNECT_PORT:-15002}"
+  local args=(--class "$CONNECT_SERVER_CLASS" --name "Spark Connect server"
+    --master "$SPARK_MASTER_URL" --conf "spark.connect.grpc.binding.port=$port")
+  [[ -z "${SPARK_CONNECT_MAX_CORES:-}" ]] || args+=(--conf "spark.cores.max=$SPARK_CONNECT_MAX_CORES")
+  log "starting Spark Connect server on port $port for $SPARK_MASTER_URL (cores max ${SPARK_CONNECT_MAX_CORES:-uncapped}, token from $file)"
+  run_submit "${args[@]}" "$@"
+}
+
 main() {
   export SPARK_HOME="${SPARK_HOME:-/opt/spark}"
   # So `docker run IMAGE spark-shell` works without touching PATH in the image (the base
@@ -318,7 +356,7 @@ main() {
   AUTH_ENABLED=0
   if (($# == 0)); then
     usage >&2
-    fail "no role given: expected one of master, worker, history, submit, help, or a command"
+    fail "no role given: expected one of master, worker, history, submit, connect, help, or a command"
   fi
   local role="$1"
   shift
@@ -327,12 +365,13 @@ main() {
     worker) run_worker ;;
     history) run_history ;;
     submit) run_submit "$@" ;;
+    connect) run_connect "$@" ;;
     help | -h | --help) usage ;;
     *)
       if command -v -- "$role" >/dev/null 2>&1; then
         exec "$role" "$@"
       fi
-      fail "unknown role '$role': expected one of master, worker, history, submit, help," \
+      fail "unknown role '$role': expected one of master, worker, history, submit, connect, help," \
         "or an executable to run"
       ;;
   esac
