@@ -74,7 +74,7 @@ for tier in "${TIERS[@]}"; do
     image) run_tier image bash scripts/spark/lint.sh ;;
     # 4. Every stack's rendered objects through kubernetes-validate and checkov, the workflows
     #    through actionlint (tools pinned, installed into .cache/ and .tools/ on first use).
-    validate) run_tier validate bash -c 'bash scripts/validate/rendered.sh && bash scripts/validate/workflows.sh' ;;
+    validate) run_tier validate bash -c 'bash scripts/validate/rendered.sh && bash scripts/validate/workflows.sh && bash scripts/validate/monitoring.sh' ;;
     # 5. The image's entrypoint against a real Spark (pyspark from PyPI, Java from the machine).
     spark) run_tier spark bash -c 'ensure_tini && bash scripts/spark/install.sh >/dev/null && npx mocha --config .mocharc.spark.json' ;;
     # 6. The real Pulumi engine and Kubernetes provider against a local control plane.

@@ -1,0 +1,76 @@
+// Pure builders for the Prometheus Operator's PodMonitor objects of one Spark cluster: one per
+// role, selecting the role's pods by the same labels the workloads use (clusterSpec.selectorLabels)
+// and scraping the UI port ("http") at Spark's PrometheusServlet path
+// (images/spark/conf/spark-defaults.conf). Not wired into SparkCluster yet.
+import { selectorLabels } from "../clusterSpec";
+
+/** The roles that serve Prometheus text. "connect" is the Connect server another change adds; pass it only where it exists. */
+export type MonitoredRole = "master" | "worker" | "history" | "connect";
+
+/** Spark's PrometheusServlet path on every UI (spark-defaults.conf). */
+export const METRICS_PATH = "/metrics/prometheus";
+/** Default scrape interval. */
+export const DEFAULT_SCRAPE_INTERVAL = "30s";
+
+export interface PodMonitorParams {
+    /** Cluster name (the pods' app.kubernetes.io/instance). */
+    cluster: string;
+    namespace: string;
+    role: MonitoredRole;
+    /** Labels the Prometheus' podMonitorSelector matches (for example `release: kube-prometheus-stack`). */
+    extraLabels?: Record<string, string>;
+    /** Default DEFAULT_SCRAPE_INTERVAL. */
+    interval?: string;
+    /** Container port name; every Spark container names its UI port "http". */
+    portName?: string;
+}
+
+/** The selector labels of a role's pods. The Connect server is expected to use the same scheme. */
+export function roleSelector(cluster: string, role: MonitoredRole): Record<string, string> {
+    // selectorLabels only types the roles clusterSpec knows; the label scheme is the same for connect.
+    return { ...selectorLabels(cluster, "master"), "app.kubernetes.io/component": role };
+}
+
+export function podMonitorName(cluster: string, role: MonitoredRole): string {
+    return `${cluster}-${role}`;
+}
+
+/** A monitoring.coreos.com/v1 PodMonitor for one role. */
+export function podMonitor(p: PodMonitorParams): Record<string, unknown> {
+    return {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PodMonitor",
+        metadata: {
+            name: podMonitorName(p.cluster, p.role),
+            namespace: p.namespace,
+            labels: { ...roleSelector(p.cluster, p.role), ...(p.extraLabels ?? {}) },
+        },
+        spec: {
+            selector: { matchLabels: roleSelector(p.cluster, p.role) },
+            namespaceSelector: { matchNames: [p.namespace] },
+            podMetricsEndpoints: [
+                {
+                    port: p.portName ?? "http",
+                    path: METRICS_PATH,
+                    interval: p.interval ?? DEFAULT_SCRAPE_INTERVAL,
+                    // The rules select a cluster by spark_cluster (the operator adds namespace itself).
+                    relabelings: [
+                        {
+                            sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_instance"],
+                            targetLabel: "spark_cluster",
+                        },
+                        {
+                            sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_component"],
+                            targetLabel: "spark_role",
+                        },
+                    ],
+                },
+            ],
+        },
+    };
+}
+
+/** One PodMonitor per role given (master and workers always; history/connect where the cluster runs them). */
+export function podMonitors(base: Omit<PodMonitorParams, "role">, roles: readonly MonitoredRole[]): Record<string, unknown>[] {
+    return roles.map((role) => podMonitor({ ...base, role }));
+}
