@@ -78,8 +78,14 @@ export function masterWebUiUrl(cluster: ClusterConfig): string {
     return `http://${masterHost(cluster)}:${PORTS.masterWebUi}`;
 }
 
+/** A word for a POSIX shell: as is when it holds only safe characters, else single-quoted. */
+export function shellWord(word: string): string {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command people paste to reach the master UI: every value in it quoted for the shell. */
 export function portForwardCommand(cluster: ClusterConfig, context?: string): string {
-    const ctx = context === undefined ? "" : ` --context ${context}`;
+    const ctx = context === undefined ? "" : ` --context ${shellWord(context)}`;
     return `kubectl${ctx} -n ${cluster.namespace} port-forward svc/${masterServiceName(cluster)} ${PORTS.masterWebUi}:${PORTS.masterWebUi}`;
 }
 

@@ -6,7 +6,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AksConfig, WebUiLoadBalancer } from "../cloudConfig";
+import { AksConfig, WebUiLoadBalancer } from "../config";
 import { ImageRegistry, Platform, WebUiExposure } from "./platform";
 
 export interface AksPlatformArgs {

@@ -5,7 +5,7 @@ import * as iam from "@pulumi/aws/iam";
 import * as ec2x from "@pulumi/awsx/ec2";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { EksConfig, WebUiLoadBalancer } from "../cloudConfig";
+import { EksConfig, WebUiLoadBalancer } from "../config";
 import { ImageRegistry, Platform, WebUiExposure } from "./platform";
 
 export interface EksPlatformArgs {

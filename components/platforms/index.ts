@@ -10,25 +10,18 @@ export { Platform } from "./platform";
 
 /** The platform component for the stack's target. */
 export function createPlatform(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions): Platform {
-    const target = config.target;
-    switch (target) {
+    switch (config.target) {
         case "minikube":
             return new MinikubePlatform(name, { kubeContext: config.kubeContext, kubeconfigPath: config.kubeconfigPath }, opts);
         case "existing":
             return new ExistingPlatform(name, { kubeContext: config.kubeContext, kubeconfigPath: config.kubeconfigPath }, opts);
         case "eks":
-            if (config.eks === undefined) {
-                throw new Error("target eks without its validated settings (components/config.ts)");
-            }
             return new EksPlatform(name, { config: config.eks }, opts);
         case "aks":
-            if (config.aks === undefined) {
-                throw new Error("target aks without its validated settings (components/config.ts)");
-            }
             return new AksPlatform(name, { config: config.aks }, opts);
         default: {
-            const unreachable: never = target;
-            throw new Error(`unknown target ${String(unreachable)}`);
+            const unreachable: never = config;
+            throw new Error(`unknown target ${String((unreachable as StackConfig).target)}`);
         }
     }
 }

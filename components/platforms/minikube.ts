@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KubeconfigPlatform, KubeconfigPlatformArgs } from "./kubeconfig";
+import { TARGET_FACTS } from "./targets";
 
 /** The context `minikube start` writes. */
-export const MINIKUBE_CONTEXT = "minikube";
+export const MINIKUBE_CONTEXT = TARGET_FACTS.minikube.defaultContext;
 
 /**
  * A laptop or on-prem minikube (context `minikube` unless `kubeContext` says otherwise). Images

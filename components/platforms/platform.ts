@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Target } from "../config";
+import { Target } from "./targets";
 
 /** A registry SparkImage pushes to, with the credentials to push. */
 export interface ImageRegistry {

@@ -3,16 +3,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { CLOUD_DEFAULTS } from "../../components/cloudConfig";
-import { ConfigError, DEFAULTS, KNOWN_KEYS, parseConfig } from "../../components/config";
-import "./mocks";
+import { shellWord } from "../../components/clusterSpec";
+import { CLOUD_DEFAULTS, ConfigError, DEFAULTS, KNOWN_KEYS } from "../../components/config";
+import { parseAny } from "./mocks";
+import { standInKubeconfig } from "./kubeconfig";
 
 const ROOT = path.join(__dirname, "..", "..");
 
 /** Expects parseConfig to refuse `raw`, with one problem naming `key` and containing `allowed`. */
 function refuses(raw: Record<string, string>, key: string, allowed: RegExp, ambient: Record<string, string> = {}): void {
     assert.throws(
-        () => parseConfig(raw, ambient),
+        () => parseAny(raw, ambient),
         (err: unknown) => {
             assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
             const problem = err.problems.find((p) => p.startsWith(`spark-on-k8s:${key} = `));
@@ -40,7 +41,7 @@ describe("config", () => {
     });
 
     it("builds one cluster from the flat keys with the defaults", () => {
-        const c = parseConfig({});
+        const c = parseAny({});
         assert.strictEqual(c.target, "minikube");
         assert.strictEqual(c.kubeContext, undefined);
         assert.strictEqual(c.kubeconfigPath, undefined);
@@ -69,7 +70,7 @@ describe("config", () => {
 
     it("turns the History Server on with the target's ReadWriteMany class, or the one given", () => {
         const history = (raw: Record<string, string>, ambient: Record<string, string> = {}) =>
-            parseConfig(raw, ambient).clusters.map((c) => c.historyServer);
+            parseAny(raw, ambient).clusters.map((c) => c.historyServer);
         assert.deepStrictEqual(history({ historyServer: "true" }), [{ storageClassName: undefined, size: "10Gi" }]);
         assert.deepStrictEqual(history({ historyServer: "true", eventLogStorageClass: "nfs-client", eventLogSize: "50Gi" }), [
             { storageClassName: "nfs-client", size: "50Gi" },
@@ -86,7 +87,7 @@ describe("config", () => {
     });
 
     it("reads values as the CLI hands them over (strings)", () => {
-        const c = parseConfig({ workerReplicas: "0", workerCores: "3", workerMemory: "6G", namespace: "team-a", sparkVersion: "3.5.9" });
+        const c = parseAny({ workerReplicas: "0", workerCores: "3", workerMemory: "6G", namespace: "team-a", sparkVersion: "3.5.9" });
         assert.strictEqual(c.clusters[0].workerReplicas, 0);
         assert.strictEqual(c.clusters[0].workerCores, 3);
         assert.strictEqual(c.clusters[0].workerMemoryMiB, 5722);
@@ -95,7 +96,7 @@ describe("config", () => {
     });
 
     it("builds several clusters; entries inherit the flat keys and default their namespace to their name", () => {
-        const c = parseConfig({
+        const c = parseAny({
             workerCores: "2",
             clusters: JSON.stringify([
                 { name: "etl", workerReplicas: 4 },
@@ -112,9 +113,8 @@ describe("config", () => {
     });
 
     it("accepts a kubeconfig file for the local targets", () => {
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "config");
-        fs.writeFileSync(file, "apiVersion: v1\nkind: Config\n");
-        const c = parseConfig({ target: "existing", kubeconfigPath: file, kubeContext: "ctx", image: "registry.local/spark:4.3.0" });
+        const file = standInKubeconfig("ctx");
+        const c = parseAny({ target: "existing", kubeconfigPath: file, kubeContext: "ctx", image: "registry.local/spark:4.3.0" });
         assert.strictEqual(c.kubeconfigPath, file);
         assert.strictEqual(c.kubeContext, "ctx");
         assert.strictEqual(c.clusters[0].image, "registry.local/spark:4.3.0");
@@ -234,7 +234,7 @@ describe("config", () => {
 
         it("reports every problem at once", () => {
             assert.throws(
-                () => parseConfig({ workerReplicas: "-1", target: "gke", workerMemory: "x" }),
+                () => parseAny({ workerReplicas: "-1", target: "gke", workerMemory: "x" }),
                 (err: unknown) => err instanceof ConfigError && err.problems.length === 3,
             );
         });
@@ -244,5 +244,104 @@ describe("config", () => {
         for (const key of ["target", "workerReplicas", "clusters", "image"]) {
             assert.ok(KNOWN_KEYS.includes(key), key);
         }
+    });
+});
+
+describe("never the wrong cluster: the kubeconfig must name exactly one usable cluster", () => {
+    const write = (doc: unknown) => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "kubeconfig");
+        fs.writeFileSync(file, typeof doc === "string" ? doc : JSON.stringify(doc));
+        return file;
+    };
+    const twoContexts = {
+        kind: "Config",
+        contexts: [
+            { name: "lab", context: { cluster: "lab", user: "lab" } },
+            { name: "prod", context: { cluster: "prod", user: "nobody" } },
+        ],
+        clusters: [{ name: "lab", cluster: { server: "https://10.0.0.1:6443" } }],
+        users: [{ name: "lab", user: {} }],
+    };
+    const existing = (raw: Record<string, string>) => ({ target: "existing", image: "registry.local/spark:4.3.0", ...raw });
+    const cases: [string, () => Record<string, string>, string, RegExp][] = [
+        [
+            "an empty file (the provider would fall back to the ambient kubeconfig)",
+            () => existing({ kubeconfigPath: write("") }),
+            "kubeconfigPath",
+            /must hold at least one context; this kubeconfig has none/,
+        ],
+        [
+            "a file that is not YAML",
+            () => existing({ kubeconfigPath: write("{{{") }),
+            "kubeconfigPath",
+            /must be a readable YAML kubeconfig/,
+        ],
+        [
+            "a file of another kind",
+            () => existing({ kubeconfigPath: write({ kind: "Pod" }) }),
+            "kubeconfigPath",
+            /must be a kubeconfig \(kind: Config\)/,
+        ],
+        [
+            "a context the file lacks, listing the ones it has",
+            () => existing({ kubeconfigPath: write(twoContexts), kubeContext: "staging" }),
+            "kubeContext",
+            /"staging": must be one of the contexts in .*: lab, prod/,
+        ],
+        [
+            "no context given and no current-context",
+            () => existing({ kubeconfigPath: write(twoContexts) }),
+            "kubeContext",
+            /must name one of the contexts in .* \(lab, prod\): it sets no current-context/,
+        ],
+        [
+            "a context whose cluster the file does not define",
+            () => existing({ kubeconfigPath: write(twoContexts), kubeContext: "prod" }),
+            "kubeContext",
+            /"prod": names cluster "prod", which .* does not define with a server/,
+        ],
+        [
+            "minikube's default context missing from the ambient kubeconfig",
+            () => ({ kubeContext: "" }),
+            "kubeContext",
+            /must be one of the contexts in .*\(empty means "minikube"\)/,
+        ],
+    ];
+    for (const [title, raw, key, allowed] of cases) {
+        it(`refuses ${title}`, () => {
+            const home = process.env.HOME;
+            // The ambient kubeconfig here has only a context "lab".
+            process.env.HOME = path.dirname(
+                path.dirname(standInKubeconfig("lab", path.join(fs.mkdtempSync(path.join(os.tmpdir(), "home-")), ".kube", "config"))),
+            );
+            try {
+                refuses(raw(), key, allowed);
+            } finally {
+                process.env.HOME = home;
+            }
+        });
+    }
+
+    it("refuses a missing ambient kubeconfig on minikube, naming where it looked", () => {
+        const home = process.env.HOME;
+        process.env.HOME = fs.mkdtempSync(path.join(os.tmpdir(), "home-"));
+        try {
+            refuses({}, "kubeconfigPath", /no kubeconfig to deploy through: .*\.kube\/config does not exist/);
+        } finally {
+            process.env.HOME = home;
+        }
+    });
+
+    it("accepts the context given, or the current one", () => {
+        const file = write({ ...twoContexts, "current-context": "lab" });
+        assert.strictEqual(parseAny(existing({ kubeconfigPath: file })).kubeconfigPath, file);
+        assert.strictEqual(parseAny(existing({ kubeconfigPath: file, kubeContext: "lab" })).kubeContext, "lab");
+    });
+
+    it("quotes a context in the printed port-forward command so it is safe to paste", () => {
+        assert.strictEqual(shellWord("kind-lab"), "kind-lab");
+        assert.strictEqual(shellWord("arn:aws:eks:eu-west-1:123:cluster/x"), "arn:aws:eks:eu-west-1:123:cluster/x");
+        assert.strictEqual(shellWord("a b;$(rm -rf ~)"), "'a b;$(rm -rf ~)'");
+        assert.strictEqual(shellWord("it's"), "'it'\\''s'");
     });
 });

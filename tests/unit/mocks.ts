@@ -1,12 +1,21 @@
 // The one shared Pulumi mocks module of the unit tier. Importing it installs the mocks; specs
 // then call `evaluate` to run the program for a given config and get what it registered.
 import * as pulumi from "@pulumi/pulumi";
-import { parseConfig, StackConfig } from "../../components/config";
+import { standInHome } from "./kubeconfig";
+import { AksConfig, EksConfig, parseConfig, StackConfig } from "../../components/config";
 import { createSparkStack, StackOutputs } from "../../components/sparkStack";
 
 // The SDK's own "every pending registration is done" barrier; not in its typings.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+// The ambient kubeconfig (~/.kube/config) the minikube target deploys through, for every
+// evaluation on mocks: a home of its own, so a developer's real kubeconfig is never read.
+standInHome("minikube");
+
+/** A parsed config read without narrowing on its target (specs compare what each target gets). */
+export type AnyTarget = StackConfig & Partial<{ eks: EksConfig; aks: AksConfig; kubeContext: string; kubeconfigPath: string }>;
+export const parseAny = (raw: Record<string, string>, ambient: Record<string, string> = {}): AnyTarget => parseConfig(raw, ambient);
 
 /** Project the mocks report; exampleProgram.ts sets it for the example projects under examples/. */
 export const PROJECT = process.env.SPARK_MOCK_PROJECT ?? "spark-on-k8s";
@@ -93,7 +102,7 @@ export async function isSecret(value: pulumi.Output<unknown>): Promise<boolean> 
 }
 
 export interface Evaluation {
-    config: StackConfig;
+    config: AnyTarget;
     stack: StackOutputs;
     /** The outputs with every Output resolved. */
     outputs: Record<string, any>;

@@ -5,12 +5,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { CLOUD_DEFAULTS, EksConfig } from "../../components/cloudConfig";
-import { ConfigError, parseConfig } from "../../components/config";
+import { CLOUD_DEFAULTS, ConfigError, EksConfig } from "../../components/config";
 import { aksWebUi, ACR_PULL_ROLE, ACR_TOKEN_USERNAME, exchangeAcrRefreshToken } from "../../components/platforms/aks";
 import { eksWebUi, EksPlatform } from "../../components/platforms/eks";
 import * as cloud from "./cloudMocks";
-import { all, evaluate, Evaluation, isSecret, one, Recorded, resolve } from "./mocks";
+import { all, evaluate, Evaluation, isSecret, one, parseAny, Recorded, resolve } from "./mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
@@ -57,7 +56,7 @@ function assertUiLoadBalancer(e: Evaluation, annotations: Record<string, string>
 /** Asserts `raw` is refused with a ConfigError whose message names `key` and matches `allowed`. */
 function refuses(raw: Record<string, string>, ambient: Record<string, string>, key: string, allowed: RegExp): void {
     assert.throws(
-        () => parseConfig(raw, ambient),
+        () => parseAny(raw, ambient),
         (err: unknown) => {
             assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
             const problem = err.problems.find((p) => p.includes(`${key} = `));
@@ -87,7 +86,7 @@ function stackFile(stack: string): { raw: Record<string, string>; ambient: Recor
 
 describe("cloud config", () => {
     it("parses the eks defaults", () => {
-        const c = parseConfig({ target: "eks" }, EKS_AMBIENT);
+        const c = parseAny({ target: "eks" }, EKS_AMBIENT);
         assert.deepStrictEqual(c.eks, {
             region: "eu-west-1",
             awsProfile: undefined,
@@ -104,7 +103,7 @@ describe("cloud config", () => {
     });
 
     it("parses the aks defaults", () => {
-        const c = parseConfig({ target: "aks" }, AKS_AMBIENT);
+        const c = parseAny({ target: "aks" }, AKS_AMBIENT);
         assert.deepStrictEqual(c.aks, {
             location: "westeurope",
             kubernetesVersion: "1.34",
@@ -121,20 +120,20 @@ describe("cloud config", () => {
     it("reads subnet ids as the CLI hands over an array (JSON) or as comma-separated text", () => {
         const ids = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"];
         for (const text of [JSON.stringify(ids), ids.join(", ")]) {
-            assert.deepStrictEqual(parseConfig({ target: "eks", eksSubnetIds: text }, EKS_AMBIENT).eks?.subnetIds, ids);
+            assert.deepStrictEqual(parseAny({ target: "eks", eksSubnetIds: text }, EKS_AMBIENT).eks?.subnetIds, ids);
         }
     });
 
     it("ignores the other cloud's keys and the clouds' keys on local targets", () => {
-        assert.deepStrictEqual(parseConfig({ target: "minikube", eksNodeCount: "0", aksVmSize: "x" }), {
-            ...parseConfig({ target: "minikube" }),
+        assert.deepStrictEqual(parseAny({ target: "minikube", eksNodeCount: "0", aksVmSize: "x" }), {
+            ...parseAny({ target: "minikube" }),
         });
-        assert.strictEqual(parseConfig({ target: "eks", aksNodeCount: "0" }, EKS_AMBIENT).eks?.nodeCount, 2);
+        assert.strictEqual(parseAny({ target: "eks", aksNodeCount: "0" }, EKS_AMBIENT).eks?.nodeCount, 2);
     });
 
     it("turns the web UI load balancer on, internal unless asked otherwise", () => {
         const mode = (raw: Record<string, string>, target: string, ambient: Record<string, string>) => {
-            const c = parseConfig({ target, ...raw }, ambient);
+            const c = parseAny({ target, ...raw }, ambient);
             return (c.eks ?? c.aks)?.webUiLoadBalancer;
         };
         assert.strictEqual(mode({ webUiLoadBalancer: "true" }, "eks", EKS_AMBIENT), "internal");
@@ -278,7 +277,7 @@ describe("cloud config", () => {
 
         it("reports every problem of a stack at once", () => {
             assert.throws(
-                () => parseConfig({ target: "aks", aksVmSize: "big", aksKubernetesVersion: "latest" }, {}),
+                () => parseAny({ target: "aks", aksVmSize: "big", aksKubernetesVersion: "latest" }, {}),
                 (err: ConfigError) =>
                     ["azure-native:location", "aksVmSize", "aksKubernetesVersion"].every((k) =>
                         err.problems.some((p) => p.includes(`${k} = `)),
@@ -473,7 +472,7 @@ describe("eks target", () => {
             serviceType: "LoadBalancer",
             annotations: { "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing" },
         });
-        const config = parseConfig({ target: "eks", webUiLoadBalancer: "true" }, EKS_AMBIENT).eks as EksConfig;
+        const config = parseAny({ target: "eks", webUiLoadBalancer: "true" }, EKS_AMBIENT).eks as EksConfig;
         const platform = new EksPlatform("ui", { config });
         assert.deepStrictEqual(platform.webUi, eksWebUi("internal"));
         assert.deepStrictEqual(new EksPlatform("default-ui", { config: { ...config, webUiLoadBalancer: "none" } }).webUi, eksWebUi("none"));

@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
+import { standInKubeconfig } from "./kubeconfig";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
@@ -49,9 +50,7 @@ export function overridesFor(stack: string): Record<string, string> {
     if (stackConfig(stack)["spark-on-k8s:kubeconfigPath"] === "") {
         return {};
     }
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "kubeconfig");
-    fs.writeFileSync(file, "apiVersion: v1\nkind: Config\n");
-    return { "spark-on-k8s:kubeconfigPath": file };
+    return { "spark-on-k8s:kubeconfigPath": standInKubeconfig(stackConfig(stack)["spark-on-k8s:kubeContext"] || "stand-in") };
 }
 
 export interface ProgramRun {

@@ -1,19 +1,14 @@
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { all, evaluate, Evaluation, isSecret, one, Recorded } from "./mocks";
+import { standInKubeconfig } from "./kubeconfig";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SERVICE = "kubernetes:core/v1:Service";
 
-function kubeconfigFile(): string {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kc-")), "kubeconfig");
-    fs.writeFileSync(file, "apiVersion: v1\nkind: Config\ncurrent-context: lab\n");
-    return file;
-}
+const kubeconfigFile = () => standInKubeconfig("lab");
 
 function env(container: any): Record<string, unknown> {
     return Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
