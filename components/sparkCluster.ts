@@ -8,7 +8,7 @@ import { WebUiExposure } from "./platforms/platform";
 import { checkovAnnotations, sparkWorkloadSkips } from "./scanner";
 
 export interface SparkClusterArgs {
-    /** Sizes, names and version of this cluster (validated by components/config.ts). */
+    /** Sizes, names and version of this cluster (validated by components/config/). */
     cluster: ClusterConfig;
     /** Image reference the master and workers run. */
     image: pulumi.Input<string>;
@@ -22,12 +22,8 @@ export interface SparkClusterArgs {
     kubectlContext?: string;
 }
 
-/**
- * One Spark standalone cluster in its own namespace: quota and limits for the namespace, a
- * master (one replica, recreated on change) behind a Service on 7077/8080, and workers sized
- * exactly like their containers, protected by a disruption budget.
- */
-export class SparkCluster extends pulumi.ComponentResource {
+/** What one cluster publishes; other stacks read these names through a StackReference. */
+export interface ClusterOutputs {
     readonly namespace: pulumi.Output<string>;
     readonly masterUrl: pulumi.Output<string>;
     readonly masterWebUiUrl: pulumi.Output<string>;
@@ -35,12 +31,22 @@ export class SparkCluster extends pulumi.ComponentResource {
     readonly image: pulumi.Output<string>;
     readonly sparkVersion: pulumi.Output<string>;
     readonly workerReplicas: pulumi.Output<number>;
-    /** Name of the Secret with the RPC secret that clients mount; undefined with rpcAuth off. */
+    /** The Secret (in `namespace`) clients mount for RPC authentication; undefined with rpcAuth off. */
     readonly rpcAuthSecretName: pulumi.Output<string | undefined>;
-    /** The History Server's in-cluster URL; undefined with historyServer off. */
+    /** The History Server's in-cluster URL (UI and REST API); undefined with historyServer off. */
     readonly historyServerUrl: pulumi.Output<string | undefined>;
-    /** The event-log claim clients mount at /opt/spark/events; undefined with historyServer off. */
+    /** The ReadWriteMany claim (in `namespace`) clients mount at /opt/spark/events so their event logs reach the History Server. */
     readonly eventLogClaimName: pulumi.Output<string | undefined>;
+}
+
+/**
+ * One Spark standalone cluster in its own namespace: quota and limits for the namespace, a
+ * master (one replica, recreated on change) behind a Service on 7077/8080, and workers sized
+ * exactly like their containers, protected by a disruption budget.
+ */
+export class SparkCluster extends pulumi.ComponentResource {
+    /** What the cluster publishes (the stack exports the primary cluster's flat and every cluster by name). */
+    readonly outputs: ClusterOutputs;
 
     constructor(name: string, args: SparkClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("spark-on-k8s:spark:SparkCluster", name, {}, { ...opts, providers: [args.provider] });
@@ -224,36 +230,26 @@ export class SparkCluster extends pulumi.ComponentResource {
             child,
         );
 
-        this.namespace = ns.metadata.name;
-        // Derived from the objects, so the URLs resolve only once those exist.
-        this.masterUrl = pulumi.all([service.metadata.name, master.metadata.name]).apply(() => spec.masterUrl(c));
-        this.masterWebUiUrl =
-            uiService === undefined
-                ? service.metadata.name.apply(() => spec.masterWebUiUrl(c))
-                : uiService.status.loadBalancer.apply((lb) => {
-                      const ingress = lb?.ingress?.[0];
-                      return `http://${ingress?.hostname ?? ingress?.ip ?? "pending"}:${spec.PORTS.masterWebUi}`;
-                  });
-        this.portForwardCommand = service.metadata.name.apply(() => spec.portForwardCommand(c, args.kubectlContext));
-        this.image = pulumi.output(args.image);
-        this.sparkVersion = pulumi.output(c.sparkVersion);
-        this.workerReplicas = workers.spec.replicas;
-        this.rpcAuthSecretName = authSecret ? authSecret.metadata.name : pulumi.output(undefined);
-        this.historyServerUrl = history ? history.metadata.name.apply(() => spec.historyWebUiUrl(c)) : pulumi.output(undefined);
-        this.eventLogClaimName = eventLogs ? eventLogs.metadata.name : pulumi.output(undefined);
-
-        this.registerOutputs({
-            namespace: this.namespace,
-            masterUrl: this.masterUrl,
-            masterWebUiUrl: this.masterWebUiUrl,
-            portForwardCommand: this.portForwardCommand,
-            image: this.image,
-            sparkVersion: this.sparkVersion,
-            workerReplicas: this.workerReplicas,
-            rpcAuthSecretName: this.rpcAuthSecretName,
-            historyServerUrl: this.historyServerUrl,
-            eventLogClaimName: this.eventLogClaimName,
-        });
+        this.outputs = {
+            namespace: ns.metadata.name,
+            // Derived from the objects, so the URLs resolve only once those exist.
+            masterUrl: pulumi.all([service.metadata.name, master.metadata.name]).apply(() => spec.masterUrl(c)),
+            masterWebUiUrl:
+                uiService === undefined
+                    ? service.metadata.name.apply(() => spec.masterWebUiUrl(c))
+                    : uiService.status.loadBalancer.apply((lb) => {
+                          const ingress = lb?.ingress?.[0];
+                          return `http://${ingress?.hostname ?? ingress?.ip ?? "pending"}:${spec.PORTS.masterWebUi}`;
+                      }),
+            portForwardCommand: service.metadata.name.apply(() => spec.portForwardCommand(c, args.kubectlContext)),
+            image: pulumi.output(args.image),
+            sparkVersion: pulumi.output(c.sparkVersion),
+            workerReplicas: workers.spec.replicas,
+            rpcAuthSecretName: authSecret ? authSecret.metadata.name : pulumi.output(undefined),
+            historyServerUrl: history ? history.metadata.name.apply(() => spec.historyWebUiUrl(c)) : pulumi.output(undefined),
+            eventLogClaimName: eventLogs ? eventLogs.metadata.name : pulumi.output(undefined),
+        };
+        this.registerOutputs({ ...this.outputs });
     }
 
     /** The History Server (one replica, recreated on change) and its Service on 18080. */

@@ -1,25 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, Target } from "./config";
 import { createPlatform } from "./platforms";
-import { SparkCluster } from "./sparkCluster";
+import { ClusterOutputs, SparkCluster } from "./sparkCluster";
 import { SparkImage } from "./sparkImage";
 
-/** What one cluster publishes; other stacks read these names through a StackReference. */
-export interface ClusterOutputs {
-    namespace: pulumi.Output<string>;
-    masterUrl: pulumi.Output<string>;
-    masterWebUiUrl: pulumi.Output<string>;
-    portForwardCommand: pulumi.Output<string>;
-    image: pulumi.Output<string>;
-    sparkVersion: pulumi.Output<string>;
-    workerReplicas: pulumi.Output<number>;
-    /** The Secret (in `namespace`) clients mount for RPC authentication; absent with rpcAuth off. */
-    rpcAuthSecretName: pulumi.Output<string | undefined>;
-    /** The History Server's in-cluster URL (UI and REST API); absent with historyServer off. */
-    historyServerUrl: pulumi.Output<string | undefined>;
-    /** The ReadWriteMany claim (in `namespace`) clients mount at /opt/spark/events so their event logs reach the History Server. */
-    eventLogClaimName: pulumi.Output<string | undefined>;
-}
+export { ClusterOutputs } from "./sparkCluster";
 
 /** The stack's outputs: the primary (first) cluster's values flat, every cluster by name. */
 export interface StackOutputs extends ClusterOutputs {
@@ -57,18 +42,7 @@ export function createSparkStack(config: StackConfig): StackOutputs {
             webUi: platform.webUi,
             kubectlContext: platform.kubectlContext,
         });
-        clusters[cluster.name] = {
-            namespace: sc.namespace,
-            masterUrl: sc.masterUrl,
-            masterWebUiUrl: sc.masterWebUiUrl,
-            portForwardCommand: sc.portForwardCommand,
-            image: sc.image,
-            sparkVersion: sc.sparkVersion,
-            workerReplicas: sc.workerReplicas,
-            rpcAuthSecretName: sc.rpcAuthSecretName,
-            historyServerUrl: sc.historyServerUrl,
-            eventLogClaimName: sc.eventLogClaimName,
-        };
+        clusters[cluster.name] = sc.outputs;
     }
 
     return {
