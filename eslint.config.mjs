@@ -17,8 +17,8 @@ export default tseslint.config(
         },
     },
     {
-        // Tests read loosely typed engine payloads.
-        files: ["tests/**/*.ts"],
+        // Tests and the mocks they share read loosely typed engine payloads.
+        files: ["tests/**/*.ts", "tooling/mocks/**/*.ts"],
         rules: { "@typescript-eslint/no-explicit-any": "off" },
     },
 );

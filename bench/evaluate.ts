@@ -1,7 +1,7 @@
 // npm run bench: per target, the time and peak memory to evaluate the whole program on mocks,
 // next to the floor (the same process loading the SDKs and registering nothing), as a ratio.
 // Figures, not a test: nothing here fails on a slow machine.
-import { overridesFor, runProgram, stackConfig, STACKS } from "../tests/unit/program";
+import { overridesFor, runProgram, stackConfig, STACKS } from "../tooling/mocks/program";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 

@@ -8,8 +8,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { EXAMPLE_PROJECT, runExample } from "../tests/unit/exampleProgram";
-import { overridesFor, ROOT, runProgram } from "../tests/unit/program";
+import { EXAMPLE_PROJECT, runExample } from "../tooling/mocks/exampleProgram";
+import { overridesFor, ROOT, runProgram } from "../tooling/mocks/program";
 
 // Pulumi's marker for secret values in resource inputs.
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";

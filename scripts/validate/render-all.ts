@@ -4,7 +4,7 @@
 //   ts-node scripts/validate/render-all.ts <outDir> <local control plane's MAJOR.MINOR>
 import * as fs from "fs";
 import * as path from "path";
-import { stackConfig, STACKS } from "../../tests/unit/program";
+import { stackConfig, STACKS } from "../../tooling/mocks/program";
 import { EXAMPLE_REFERENCED_STACK, writeRendered, writeRenderedExample } from "../render";
 
 /**

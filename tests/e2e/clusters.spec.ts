@@ -57,7 +57,7 @@ describe("several clusters from one stack (real engine)", function () {
         deploy([ETL]);
         await waitFor(
             "namespace spark-adhoc to go",
-            60,
+            60_000,
             () => kubectl(["get", "namespace", "spark-adhoc"], { allowFail: true }).code !== 0,
         );
         const etlAfter = kubectlJson(["-n", "etl", "get", "deployments"]).items.map((d: any) => d.metadata.resourceVersion);

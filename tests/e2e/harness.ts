@@ -5,6 +5,9 @@ import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { waitFor } from "../../tooling/wait";
+
+export { waitFor };
 import * as yaml from "js-yaml";
 
 export const ROOT = path.join(__dirname, "..", "..");
@@ -134,21 +137,6 @@ export function installKedaCrd(): void {
 /** Removes KEDA's ScaledObject CRD (and so any ScaledObject left) and waits until it is gone. */
 export function removeKedaCrd(): void {
     kubectl(["delete", "--ignore-not-found", "--wait=true", "--timeout=60s", "-f", KEDA_SCALEDOBJECT_CRD]);
-}
-
-/** Polls `fn` until it returns a truthy value or `seconds` pass; returns the last value. */
-export async function waitFor<T>(what: string, seconds: number, fn: () => T): Promise<T> {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-        const value = fn();
-        if (value) {
-            return value;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-        }
-        await new Promise((ok) => setTimeout(ok, 250));
-    }
 }
 
 function missingTools(): string[] {

@@ -123,7 +123,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         up();
         await waitFor(
             "no worker pods",
-            30,
+            30_000,
             () => kubectlJson(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=worker"]).items.length === 0,
         );
         setConfig({ workerReplicas: 2 });
@@ -153,7 +153,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         assert.notStrictEqual(kubectl(["-n", NS, "get", "horizontalpodautoscaler", "spark-worker"], { allowFail: true }).code, 0);
         await waitFor(
             "two workers again",
-            60,
+            60_000,
             () => available("spark-worker") === 2 && kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas === 2,
         );
     });
@@ -232,7 +232,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         );
         await waitFor(
             "two workers again",
-            60,
+            60_000,
             () => available("spark-worker") === 2 && kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas === 2,
         );
         // The CRD goes only now: on a failure above it stays, so the stack's ScaledObject can
@@ -289,7 +289,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         // Autoscaling goes again (the History Server stays on for the journeys after this one).
         setConfig({ autoscaling: undefined, workerDecommissionSeconds: undefined, workerMaxUnavailable: undefined });
         pulumi(["up", "--yes", "--skip-preview", "--refresh", "--stack", STACK]);
-        await waitFor("two workers again", 60, () => available("spark-worker") === 2);
+        await waitFor("two workers again", 60_000, () => available("spark-worker") === 2);
         removeKedaCrd();
     });
 
@@ -381,7 +381,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         kubectl(["-n", NS, "delete", "pod", first[0], "--wait=false"]);
         await waitFor(
             "the worker Deployment to heal",
-            60,
+            60_000,
             () => available("spark-worker") === 2 && !workers().some((p: any) => p.metadata.name === first[0]),
         );
 
@@ -406,15 +406,15 @@ describe("the local stack on the real engine (simulated nodes)", function () {
             assert.match(r.stderr, /disruption budget/);
         }
         kubectl(["uncordon", ...nodes]);
-        await waitFor("the workers to recover", 60, () => available("spark-worker") === 2);
+        await waitFor("the workers to recover", 60_000, () => available("spark-worker") === 2);
     });
 
     it("8. pulumi destroy leaves nothing in the namespace and removes it", async () => {
         const volume = kubectlJson(["-n", NS, "get", "persistentvolumeclaim", "spark-event-logs"]).spec.volumeName;
         pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK]);
-        await waitFor("the namespace to go", 60, () => kubectl(["get", "namespace", NS], { allowFail: true }).code !== 0);
+        await waitFor("the namespace to go", 60_000, () => kubectl(["get", "namespace", NS], { allowFail: true }).code !== 0);
         // The event-log volume goes with its claim (the class's reclaim policy is Delete).
-        await waitFor("the event-log volume to go", 60, () => kubectl(["get", "pv", volume], { allowFail: true }).code !== 0);
+        await waitFor("the event-log volume to go", 60_000, () => kubectl(["get", "pv", volume], { allowFail: true }).code !== 0);
         const left = kubectl(["-n", NS, "get", "all", "--no-headers"], { allowFail: true });
         assert.strictEqual(left.stdout.trim(), "");
         assert.deepStrictEqual(JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK]).stdout), {});

@@ -9,6 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { NODE_CLUSTER_DIR } from "./env";
+import { pinned } from "../../tooling/versions";
 import { ROOT, startEnvironment, stopEnvironment } from "../e2e/harness";
 
 // The e2e harness's helpers, shared rather than copied (its own root hooks are not used).
@@ -31,22 +32,10 @@ export { NODE_CLUSTER_DIR };
 /** Real nodes on this machine: each reports the machine's CPUs, so 2 nodes give the scheduler room for master + 2 workers + a job on 2 CPUs. */
 export const NODES = Number(process.env.SPARK_NODE_COUNT ?? 2);
 export const DOCKER_SOCK = path.join(process.env.SPARK_NODE_DOCKER_DIR ?? path.join(ROOT, ".local", "docker"), "docker.sock");
-export const VERSIONS = readVersions();
+export const VERSIONS = { current: pinned("SPARK_VERSION_DEFAULT"), previous: pinned("SPARK_VERSION_PREVIOUS") };
 /** The tag build-images.sh gives the image of a Spark version (scripts/node/common.sh). */
 export function sparkImage(version: string): string {
     return `spark-on-k8s/spark:${version}-local`;
-}
-
-function readVersions(): { current: string; previous: string } {
-    const env = fs.readFileSync(path.join(ROOT, "scripts", "versions.env"), "utf8");
-    const get = (k: string) => {
-        const m = new RegExp(`^${k}=(.*)$`, "m").exec(env);
-        if (!m) {
-            throw new Error(`${k} missing from scripts/versions.env`);
-        }
-        return m[1].trim();
-    };
-    return { current: get("SPARK_VERSION_DEFAULT"), previous: get("SPARK_VERSION_PREVIOUS") };
 }
 
 /** Why this machine cannot run the tier, or undefined when it can. */

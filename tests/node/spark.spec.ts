@@ -213,7 +213,7 @@ describe("the Spark image, built by Docker from images/spark", function () {
                 image,
                 "worker",
             ]);
-            await waitFor("the worker ALIVE in the master's /json/", 90, () => {
+            await waitFor("the worker ALIVE in the master's /json/", 90_000, () => {
                 const r = docker(
                     [
                         "exec",
@@ -311,7 +311,7 @@ describe("the local stack on real nodes", function () {
             up();
             const m = await waitForAliveWorkers(1, 120);
             note(`scale-down: 1 worker ALIVE after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
-            await waitFor("the removed worker pod gone", 120, () => pods("worker").length === 1);
+            await waitFor("the removed worker pod gone", 120_000, () => pods("worker").length === 1);
             const gone = before.filter((w) => !alive(m).some((a) => a.id === w.id));
             assert.strictEqual(gone.length, 1);
             // A worker that left cleanly decommissioned first (SIGTERM -> the entrypoint's
@@ -336,7 +336,7 @@ describe("the local stack on real nodes", function () {
         kubectl(["-n", NS, "delete", "pod", victim.metadata.name, "--wait=false"]);
         await waitFor(
             "a replacement worker Running",
-            180,
+            180_000,
             () => running("worker").filter((p) => p.metadata.name !== victim.metadata.name).length === 2,
         );
         // The ALIVE workers become exactly the running pods: the replacement registered (and
@@ -351,7 +351,7 @@ describe("the local stack on real nodes", function () {
             return JSON.stringify(hosts) === JSON.stringify(ips) && ips.length === 2 ? hosts : undefined;
         };
         try {
-            await waitFor("the ALIVE workers to be the running worker pods", 180, sameHosts);
+            await waitFor("the ALIVE workers to be the running worker pods", 180_000, sameHosts);
         } catch (e) {
             throw withWorkerLogs(e);
         }
@@ -360,7 +360,7 @@ describe("the local stack on real nodes", function () {
     it("4b. a running job survives the loss of one worker", async () => {
         const pi = await runJob(300, async () => {
             // Once the app runs executors on both workers, one worker pod goes.
-            await waitFor("the job's executors on both workers", 240, () => {
+            await waitFor("the job's executors on both workers", 240_000, () => {
                 const m = masterJson();
                 return (m?.activeapps ?? []).some((a) => a.state === "RUNNING" && a.cores >= 2);
             });
@@ -393,7 +393,7 @@ describe("the local stack on real nodes", function () {
     it("6. a restarted master gets its workers back (they re-register through the Service)", async () => {
         const [master] = running("master");
         kubectl(["-n", NS, "delete", "pod", master.metadata.name, "--wait=false"]);
-        await waitFor("a new master pod Running", 180, () => running("master").some((p) => p.metadata.name !== master.metadata.name));
+        await waitFor("a new master pod Running", 180_000, () => running("master").some((p) => p.metadata.name !== master.metadata.name));
         const t0 = Date.now();
         // Workers retry the master they registered with: after a restart that must be the
         // Service name, not the old pod's IP (spark.worker.preferConfiguredMasterAddress).

@@ -1,28 +1,21 @@
 // Shared harness of the Spark runtime tests: installs a Spark distribution (pyspark from
 // PyPI), starts the image's entrypoint as real processes on 127.0.0.1 with free ports,
 // polls the master's JSON API, keeps every process's output in a log file and always
-// kills what it started. Node's standard library only.
+// kills what it started. Node's standard library and tooling/ only.
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pinnedVersions } from "../../tooling/versions";
+import { sleep, waitFor } from "../../tooling/wait";
+
+export { pinnedVersions, sleep, waitFor };
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const ENTRYPOINT = path.join(REPO_ROOT, "images", "spark", "entrypoint.sh");
 export const CONF_DIR = path.join(REPO_ROOT, "images", "spark", "conf");
 export const JOBS_DIR = path.join(__dirname, "jobs");
-
-/** Reads KEY=value lines of scripts/versions.env (comments and blanks ignored). */
-export function pinnedVersions(): Record<string, string> {
-    const text = fs.readFileSync(path.join(REPO_ROOT, "scripts", "versions.env"), "utf8");
-    const out: Record<string, string> = {};
-    for (const line of text.split("\n")) {
-        const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-        if (m) out[m[1]] = m[2];
-    }
-    return out;
-}
 
 /** Spark versions under test: SPARK_TEST_VERSIONS (comma or space separated) or both pins. */
 export function sparkVersions(): string[] {
@@ -67,35 +60,6 @@ export async function freePorts(count: number): Promise<number[]> {
         return ports;
     } finally {
         await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls `probe` until it returns something other than undefined, or throws after
- * `timeoutMs` with the description and the last error seen.
- */
-export async function waitFor<T>(
-    what: string,
-    timeoutMs: number,
-    probe: () => Promise<T | undefined> | T | undefined,
-    intervalMs = 250,
-): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-        try {
-            const value = await probe();
-            if (value !== undefined) return value;
-        } catch (err) {
-            lastError = err;
-        }
-        if (Date.now() >= deadline) {
-            const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
-            throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
-        }
-        await sleep(intervalMs);
     }
 }
 

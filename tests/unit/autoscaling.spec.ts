@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ConfigError, parseConfig } from "../../components/config";
-import { all, evaluate, one } from "./mocks";
+import { all, evaluate, one } from "../../tooling/mocks/mocks";
 
 function refuses(raw: Record<string, string>, key: string, allowed: RegExp): void {
     assert.throws(

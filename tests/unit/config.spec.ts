@@ -5,8 +5,8 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { shellWord } from "../../components/clusterSpec";
 import { CLOUD_DEFAULTS, ConfigError, DEFAULTS, KNOWN_KEYS } from "../../components/config";
-import { parseAny } from "./mocks";
-import { standInKubeconfig } from "./kubeconfig";
+import { parseAny } from "../../tooling/mocks/mocks";
+import { standInKubeconfig } from "../../tooling/mocks/kubeconfig";
 
 const ROOT = path.join(__dirname, "..", "..");
 

@@ -1,10 +1,10 @@
 // The example consumer stack (examples/spark-job): its pure builders, and the program evaluated on
 // the shared mocks in a child process with its StackReference answered by given outputs.
 import * as assert from "assert";
-import { resolve } from "./mocks";
+import { resolve } from "../../tooling/mocks/mocks";
 import { CLIENT_LABEL, jobSpec, PI_SCRIPT, scannerAnnotations, submitArgs } from "../../examples/spark-job/job";
-import { EXAMPLE_PROJECT, ExampleRun, runExample } from "./exampleProgram";
-import { runStack } from "./program";
+import { EXAMPLE_PROJECT, ExampleRun, runExample } from "../../tooling/mocks/exampleProgram";
+import { runStack } from "../../tooling/mocks/program";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const MASTER_URL = "spark://spark-master.spark-dev.svc.cluster.local:7077";

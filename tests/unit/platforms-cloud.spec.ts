@@ -8,8 +8,8 @@ import * as yaml from "js-yaml";
 import { CLOUD_DEFAULTS, ConfigError, EksConfig } from "../../components/config";
 import { aksWebUi, ACR_PULL_ROLE, ACR_TOKEN_USERNAME, exchangeAcrRefreshToken } from "../../components/platforms/aks";
 import { eksWebUi, EksPlatform } from "../../components/platforms/eks";
-import * as cloud from "./cloudMocks";
-import { all, evaluate, Evaluation, isSecret, one, parseAny, Recorded, resolve } from "./mocks";
+import * as cloud from "../../tooling/mocks/cloudMocks";
+import { all, evaluate, Evaluation, isSecret, one, parseAny, Recorded, resolve } from "../../tooling/mocks/mocks";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };

@@ -14,8 +14,8 @@ import {
     policies,
     sparkRpcAuthentication,
 } from "../../policy/rules";
-import { runExample } from "./exampleProgram";
-import { overridesFor, ROOT, runProgram, runStack, stackConfig, STACKS } from "./program";
+import { runExample } from "../../tooling/mocks/exampleProgram";
+import { overridesFor, ROOT, runProgram, runStack, stackConfig, STACKS } from "../../tooling/mocks/program";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SERVICE = "kubernetes:core/v1:Service";

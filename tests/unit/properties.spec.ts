@@ -1,6 +1,6 @@
 // Properties of the whole program: what a config edit changes, and what it leaves alone.
 import * as assert from "assert";
-import { evaluate, Recorded } from "./mocks";
+import { evaluate, Recorded } from "../../tooling/mocks/mocks";
 
 /** Paths at which two JSON-like values differ. */
 function diffPaths(a: unknown, b: unknown, at = ""): string[] {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
-import { all, evaluate, Evaluation, isSecret, one, Recorded } from "./mocks";
-import { standInKubeconfig } from "./kubeconfig";
+import { all, evaluate, Evaluation, isSecret, one, Recorded } from "../../tooling/mocks/mocks";
+import { standInKubeconfig } from "../../tooling/mocks/kubeconfig";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";

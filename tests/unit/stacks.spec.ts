@@ -1,6 +1,6 @@
 // Every stack file in the repository evaluates, through the real index.ts, to a complete graph.
 import * as assert from "assert";
-import { ProgramRun, runStack, STACKS } from "./program";
+import { ProgramRun, runStack, STACKS } from "../../tooling/mocks/program";
 
 const CONTRACT = [
     "target",

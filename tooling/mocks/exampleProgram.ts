@@ -1,7 +1,7 @@
 // Evaluates the example consumer stack (examples/spark-job) on the shared mocks, in its own process
 // (it is a program of its own, for project `spark-job`), with its StackReference answered by given
 // outputs, and prints what it registered as JSON.
-//   ts-node tests/unit/exampleProgram.ts <input.json>
+//   ts-node tooling/mocks/exampleProgram.ts <input.json>
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";

@@ -67,7 +67,7 @@ void pulumi.runtime.setMocks(
         call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
             const fn = calls[args.token];
             if (fn === undefined) {
-                throw new Error(`unmocked invoke ${args.token}: teach tests/unit/mocks.ts what it returns`);
+                throw new Error(`unmocked invoke ${args.token}: teach tooling/mocks/mocks.ts what it returns`);
             }
             return fn(args.inputs);
         },

@@ -1,6 +1,6 @@
 // Evaluates the real program (index.ts) for one stack file on the shared mocks, in its own
 // process (a program module runs once per process), and prints what it registered as JSON.
-//   ts-node tests/unit/program.ts <stack> [overrides.json]
+//   ts-node tooling/mocks/program.ts <stack> [overrides.json]
 // Config comes from Pulumi.<stack>.yaml over Pulumi.yaml's defaults, as the CLI would merge it.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
