@@ -62,9 +62,9 @@ function alive(m: MasterJson | undefined) {
 }
 
 /** Waits until the master reports exactly `n` ALIVE workers (and returns its /json/). */
-async function waitForAliveWorkers(n: number, seconds = 180): Promise<MasterJson> {
+async function waitForAliveWorkers(n: number, timeoutMs = 180_000): Promise<MasterJson> {
     try {
-        return (await waitFor<MasterJson | undefined>(`${n} ALIVE workers in the master's /json/`, seconds, () => {
+        return (await waitFor<MasterJson | undefined>(`${n} ALIVE workers in the master's /json/`, timeoutMs, () => {
             const m = masterJson();
             return m !== undefined && m.status === "ALIVE" && alive(m).length === n ? m : undefined;
         })) as MasterJson;
@@ -309,7 +309,7 @@ describe("the local stack on real nodes", function () {
             setConfig({ workerReplicas: 1 });
             const t0 = Date.now();
             up();
-            const m = await waitForAliveWorkers(1, 120);
+            const m = await waitForAliveWorkers(1, 120_000);
             note(`scale-down: 1 worker ALIVE after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
             await waitFor("the removed worker pod gone", 120_000, () => pods("worker").length === 1);
             const gone = before.filter((w) => !alive(m).some((a) => a.id === w.id));
@@ -328,7 +328,7 @@ describe("the local stack on real nodes", function () {
             setConfig({ workerReplicas: 2 });
             up();
         }
-        await waitForAliveWorkers(2, 120);
+        await waitForAliveWorkers(2, 120_000);
     });
 
     it("4a. a deleted worker pod comes back and re-registers", async () => {
@@ -370,13 +370,13 @@ describe("the local stack on real nodes", function () {
             kubectl(["-n", NS, "delete", "pod", victim.metadata.name, "--grace-period=1", "--wait=false"]);
         });
         assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
-        await waitForAliveWorkers(2, 180);
+        await waitForAliveWorkers(2, 180_000);
     });
 
     it(`5. sparkVersion ${VERSIONS.previous} -> ${VERSIONS.current} (image with it) rolls the cluster, and a job runs after it`, async () => {
         setConfig({ sparkVersion: VERSIONS.current, image: sparkImage(VERSIONS.current) });
         const took = up();
-        const m = await waitForAliveWorkers(2, 240);
+        const m = await waitForAliveWorkers(2, 240_000);
         note(`upgrade: pulumi up ${took.toFixed(1)}s`);
         for (const p of [...running("master"), ...running("worker")]) {
             assert.strictEqual(p.spec.containers[0].image, sparkImage(VERSIONS.current), p.metadata.name);
@@ -397,7 +397,7 @@ describe("the local stack on real nodes", function () {
         const t0 = Date.now();
         // Workers retry the master they registered with: after a restart that must be the
         // Service name, not the old pod's IP (spark.worker.preferConfiguredMasterAddress).
-        await waitForAliveWorkers(2, 120);
+        await waitForAliveWorkers(2, 120_000);
         note(`workers back on the new master after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     });
 });
