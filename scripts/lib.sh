@@ -195,14 +195,6 @@ prepare_wrapper() {
   (cd "$dir" && go mod tidy)
 }
 
-# --- Local cluster (scripts/cluster) ---
-
-# Everything a local cluster owns lives here: certificates, etcd data, logs, pids, kubeconfig.
-# Absolute: processes are recognised by this path in their command lines.
-CLUSTER_DIR="$(realpath -m "${SPARK_LOCAL_CLUSTER_DIR:-$REPO_ROOT/.local/cluster}")"
-# Components in start order; stop_cluster stops them in reverse.
-CLUSTER_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
-
 # alive PID: the process exists and is not a zombie (an unreaped child of the caller
 # counts as gone).
 alive() {
@@ -212,48 +204,113 @@ alive() {
   [[ -n "$state" && "$state" != Z ]]
 }
 
-# pid_of NAME: the recorded pid of a component, if that process is still ours. Every
-# component's command line names the cluster dir, which guards against a reused pid.
-pid_of() {
-  local file="$CLUSTER_DIR/pids/$1.pid" pid
+# --- Processes the scripts start (the control plane's and the real node's) ---
+# Each is owned by a state dir DIR: its pid in DIR/pids/NAME.pid, its output in
+# DIR/logs/NAME.log, and DIR in its command line, which guards against a reused pid.
+
+# owned_pid DIR NAME: the recorded pid of NAME, if that process is still DIR's.
+owned_pid() {
+  local dir="$1" file="$1/pids/$2.pid" pid cmdline
   [[ -f "$file" ]] || return 1
   pid="$(<"$file")"
   [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-  local cmdline
   cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmdline" == *"$CLUSTER_DIR"* ]] || return 1
+  [[ "$cmdline" == *"$dir"* ]] || return 1
   echo "$pid"
 }
 
-# stop_cluster: SIGTERM to every recorded component (last started first), up to 15 s for
-# them to exit, then SIGKILL for stragglers. Leaves the state dir in place.
-stop_cluster() {
-  local name pid i
-  local -a pids=()
-  for ((i = ${#CLUSTER_COMPONENTS[@]} - 1; i >= 0; i--)); do
-    name="${CLUSTER_COMPONENTS[i]}"
-    if pid="$(pid_of "$name")"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      pids+=("$pid")
-    fi
+# launch_in DIR NAME BINARY ARGS...: starts BINARY in the background, detached from this
+# shell's session (so it outlives the script and a terminal's Ctrl-C), output to its log.
+# Sets CURRENT_LOG (what show_failed_log prints) to that log.
+launch_in() {
+  local dir="$1" name="$2" bin="$3"
+  shift 3
+  CURRENT_LOG="$dir/logs/$name.log"
+  setsid "$bin" "$@" </dev/null >"$CURRENT_LOG" 2>&1 &
+  local pid=$! exe deadline=$((SECONDS + 10))
+  echo "$pid" >"$dir/pids/$name.pid"
+  # Until the fork has exec'd the binary, the pid is still a copy of this shell, which
+  # owned_pid would not recognise; wait for the exec so later checks are not fooled.
+  exe="$(realpath "$bin")"
+  until [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$exe" ]]; do
+    alive "$pid" || die "$name exited at once"
+    ((SECONDS < deadline)) || die "$name did not start"
+    sleep 0.05
   done
-  ((${#pids[@]})) || return 0
-  local deadline=$((SECONDS + 15))
-  for pid in "${pids[@]}"; do
-    while alive "$pid" && ((SECONDS < deadline)); do
-      sleep 0.1
-    done
+}
+
+# wait_up DIR NAME TIMEOUT CHECK...: waits for CHECK to succeed while NAME stays up (fails
+# at once if it exits), then logs the time since the caller's $start (now_ms).
+wait_up() {
+  local dir="$1" name="$2" timeout="$3"
+  shift 3
+  local deadline=$((SECONDS + timeout))
+  CURRENT_LOG="$dir/logs/$name.log"
+  until "$@" >/dev/null 2>&1; do
+    owned_pid "$dir" "$name" >/dev/null || die "$name exited"
+    ((SECONDS < deadline)) || die "$name not ready after ${timeout}s"
+    sleep 0.2
+  done
+  # shellcheck disable=SC2154 # $start: when the calling script began its startup
+  log "$name ready (+$(since "$start"))"
+}
+
+# stop_pids GRACE_SECONDS PID...: SIGTERM to all at once, SIGKILL to those still running
+# after the grace period; returns when all have exited.
+stop_pids() {
+  local grace="$1" pid
+  shift
+  local deadline=$((SECONDS + grace))
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
     if alive "$pid"; then
       log "pid $pid did not exit after SIGTERM; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
-  for pid in "${pids[@]}"; do
+  for pid in "$@"; do
     while alive "$pid"; do sleep 0.1; done
   done
+}
+
+# stop_pid PID [GRACE_SECONDS]: one process, 15 s grace by default.
+stop_pid() {
+  stop_pids "${2:-15}" "$1"
+}
+
+# --- Local cluster (scripts/cluster) ---
+
+# Everything a local cluster owns lives here: certificates, etcd data, logs, pids, kubeconfig.
+# Absolute: processes are recognised by this path in their command lines.
+CLUSTER_DIR="$(realpath -m "${SPARK_LOCAL_CLUSTER_DIR:-$REPO_ROOT/.local/cluster}")"
+KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
+# Components in start order; stop_cluster stops them in reverse.
+CLUSTER_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+# kubectl against the local cluster (scripts/cluster, scripts/node), never the ambient one.
+kubectl() {
+  "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"
+}
+
+# pid_of NAME: the recorded pid of a control-plane component, if still ours.
+pid_of() {
+  owned_pid "$CLUSTER_DIR" "$1"
+}
+
+# stop_cluster: SIGTERM to every recorded component (last started first), up to 15 s for
+# them to exit, then SIGKILL for stragglers. Leaves the state dir in place.
+stop_cluster() {
+  local i pid
+  local -a pids=()
+  for ((i = ${#CLUSTER_COMPONENTS[@]} - 1; i >= 0; i--)); do
+    pid="$(pid_of "${CLUSTER_COMPONENTS[i]}")" && pids+=("$pid")
+  done
+  ((${#pids[@]})) || return 0
+  stop_pids 15 "${pids[@]}"
   # Exited processes linger as zombies until their parent (often init) reaps them; give
   # it a moment so a `pgrep` right after this sees nothing, but never hang on it.
-  deadline=$((SECONDS + 5))
+  local deadline=$((SECONDS + 5))
   for pid in "${pids[@]}"; do
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
   done

@@ -33,13 +33,8 @@ for bin in "${CLUSTER_COMPONENTS[@]}" kubectl; do
   [[ -x "$TOOLS_BIN/$bin" ]] || die "$TOOLS_BIN/$bin missing; run scripts/tools/build.sh"
 done
 
-KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
 PKI="$CLUSTER_DIR/pki"
 LOGS="$CLUSTER_DIR/logs"
-
-kubectl() {
-  "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"
-}
 
 # curl for our own loopback endpoints: never through a proxy from the environment.
 lcurl() {
@@ -167,45 +162,14 @@ current-context: spark-local
 EOF
 chmod 600 "$KUBECONFIG_FILE"
 
-# launch NAME ARGS...: starts a component in the background, detached from this shell's
-# session (so it outlives this script and a terminal's Ctrl-C), output to its log.
+# launch NAME ARGS...: starts a control-plane component from .tools/bin (lib.sh's launch_in).
 launch() {
-  local name="$1"
-  shift
-  CURRENT_LOG="$LOGS/$name.log"
-  setsid "$TOOLS_BIN/$name" "$@" </dev/null >"$CURRENT_LOG" 2>&1 &
-  local pid=$! exe deadline=$((SECONDS + 10))
-  echo "$pid" >"$CLUSTER_DIR/pids/$name.pid"
-  # Until the fork has exec'd the binary, the pid is still a copy of this shell, which
-  # pid_of would not recognise; wait for the exec so later checks are not fooled.
-  exe="$(realpath "$TOOLS_BIN/$name")"
-  until [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$exe" ]]; do
-    alive "$pid" || die "$name exited at once"
-    ((SECONDS < deadline)) || die "$name did not start"
-    sleep 0.05
-  done
-}
-
-# expect_running NAME: fails at once (not at the timeout) if the component already died.
-expect_running() {
-  pid_of "$1" >/dev/null || {
-    log "$1 exited"
-    return 1
-  }
+  launch_in "$CLUSTER_DIR" "$1" "$TOOLS_BIN/$1" "${@:2}"
 }
 
 # wait_component NAME TIMEOUT CHECK...: waits for CHECK while the component stays up.
 wait_component() {
-  local name="$1" timeout="$2"
-  shift 2
-  local deadline=$((SECONDS + timeout))
-  CURRENT_LOG="$LOGS/$name.log"
-  until "$@" >/dev/null 2>&1; do
-    expect_running "$name"
-    ((SECONDS < deadline)) || die "$name not healthy after ${timeout}s"
-    sleep 0.2
-  done
-  log "$name ready (+$(since "$start"))"
+  wait_up "$CLUSTER_DIR" "$@"
 }
 
 healthz() {

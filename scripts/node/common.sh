@@ -58,26 +58,7 @@ ctr_k8s() {
   ctr --address "$sock" --namespace k8s.io "$@"
 }
 
-# node_pid NAME: the recorded pid of one of the node's processes, if still ours (its
-# command line names the node dir, as for the control plane's pid_of).
+# node_pid NAME: the recorded pid of one of the node's processes, if still ours.
 node_pid() {
-  local file="$NODE_DIR/pids/$1.pid" pid cmdline
-  [[ -f "$file" ]] || return 1
-  pid="$(<"$file")"
-  [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
-  [[ "$cmdline" == *"$NODE_DIR"* ]] || return 1
-  echo "$pid"
-}
-
-# stop_pid PID [SECONDS]: SIGTERM, then SIGKILL after the grace period; waits for the exit.
-stop_pid() {
-  local pid="$1" deadline=$((SECONDS + ${2:-15}))
-  kill -TERM "$pid" 2>/dev/null || return 0
-  while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
-  if alive "$pid"; then
-    log "pid $pid did not exit after SIGTERM; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while alive "$pid"; do sleep 0.1; done
-  fi
+  owned_pid "$NODE_DIR" "$1"
 }

@@ -16,10 +16,6 @@ require_root
 
 NODES="${SPARK_NODE_COUNT:-2}"
 IMAGE="$(spark_image "$SPARK_VERSION_DEFAULT")"
-KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
-kubectl() {
-  "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"
-}
 
 # A control plane from `npm run try` (simulated nodes, apiserver without the kubelet
 # settings) cannot take real nodes: say so instead of mixing them.

@@ -30,7 +30,6 @@ while (($#)); do
 done
 [[ "$NODES" =~ ^[1-9]$ ]] || die "--nodes must be 1 to 9, got '$NODES'"
 
-KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
 PKI="$CLUSTER_DIR/pki"
 [[ -f "$KUBECONFIG_FILE" && -f "$PKI/ca.key" ]] || die "no control plane in $CLUSTER_DIR; run scripts/cluster/up.sh --nodes 0 --real-node"
 for bin in kubelet kube-proxy coredns kubectl; do
@@ -41,10 +40,6 @@ for cmd in containerd containerd-shim-runc-v2 runc ctr iptables ip openssl; do
 done
 [[ -x "$CNI_BIN_DIR/bridge" && -x "$CNI_BIN_DIR/host-local" && -x "$CNI_BIN_DIR/loopback" ]] ||
   die "CNI plugins missing in $CNI_BIN_DIR; run scripts/node/install.sh"
-
-kubectl() {
-  "$TOOLS_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"
-}
 
 node_ready() {
   [[ "$(kubectl get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
@@ -85,32 +80,12 @@ LOGS="$NODE_DIR/logs"
 mkdir -p "$NODE_DIR/pids" "$LOGS"
 chmod 700 "$NODE_DIR"
 
-# launch NAME BINARY ARGS...: as scripts/cluster/up.sh: detached, output to its log.
+# launch NAME BINARY ARGS...: starts one of the node's processes (lib.sh's launch_in).
 launch() {
-  local name="$1" bin="$2"
-  shift 2
-  CURRENT_LOG="$LOGS/$name.log"
-  setsid "$bin" "$@" </dev/null >"$CURRENT_LOG" 2>&1 &
-  local pid=$! exe deadline=$((SECONDS + 10))
-  echo "$pid" >"$NODE_DIR/pids/$name.pid"
-  exe="$(realpath "$bin")"
-  until [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$exe" ]]; do
-    alive "$pid" || die "$name exited at once"
-    ((SECONDS < deadline)) || die "$name did not start"
-    sleep 0.05
-  done
+  launch_in "$NODE_DIR" "$@"
 }
 wait_node_component() {
-  local name="$1" timeout="$2"
-  shift 2
-  local deadline=$((SECONDS + timeout))
-  CURRENT_LOG="$LOGS/$name.log"
-  until "$@" >/dev/null 2>&1; do
-    node_pid "$name" >/dev/null || die "$name exited"
-    ((SECONDS < deadline)) || die "$name not ready after ${timeout}s"
-    sleep 0.2
-  done
-  log "$name ready (+$(since "$start"))"
+  wait_up "$NODE_DIR" "$@"
 }
 
 # --- Network: the bridge, its routes and the guard, before anything can use them.
