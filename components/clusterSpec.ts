@@ -205,13 +205,23 @@ function resources(cores: number, memory: string) {
     return { requests: r, limits: r };
 }
 
-function probes(port: string) {
-    const http = { path: "/", port };
+/** Where the image keeps its entrypoint (images/spark/Dockerfile); probes run it directly. */
+export const ENTRYPOINT = "/opt/entrypoint.sh";
+
+/**
+ * Liveness and readiness ask different questions. Liveness: the process is not wedged (its UI
+ * answers; generous, so a daemon busy in a long GC is not restarted). Readiness: the daemon
+ * serves the cluster (`entrypoint.sh ready`: the master ALIVE or recovering, the worker
+ * registered with a master, the History Server answering its REST API), so a rolling update
+ * takes the next worker down only once the new one is usable.
+ */
+function probes(component: Component) {
+    const http = { path: "/", port: "http" };
     return {
         // JVM start-up takes seconds; the startup probe holds the others off until then.
         startupProbe: { httpGet: http, periodSeconds: 2, failureThreshold: 60, timeoutSeconds: 2 },
-        readinessProbe: { httpGet: http, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
-        livenessProbe: { httpGet: http, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+        readinessProbe: { exec: { command: [ENTRYPOINT, "ready", component] }, periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 5 },
+        livenessProbe: { httpGet: http, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 5 },
     };
 }
 
@@ -268,7 +278,7 @@ export function sparkContainer(cluster: ClusterConfig, component: Component, inp
             env: historyEnv(),
             ports: [{ name: "http", containerPort: PORTS.historyWebUi, protocol: "TCP" }],
             resources: resources(HISTORY_CORES, `${HISTORY_MEMORY_MIB}Mi`),
-            ...probes("http"),
+            ...probes("history"),
             securityContext: containerSecurity,
             volumeMounts: volumeMounts(cluster, component),
         };
@@ -285,7 +295,7 @@ export function sparkContainer(cluster: ClusterConfig, component: Component, inp
             { name: "http", containerPort: master ? PORTS.masterWebUi : PORTS.workerWebUi, protocol: "TCP" },
         ],
         resources: master ? resources(cluster.masterCores, cluster.masterMemory) : resources(cluster.workerCores, cluster.workerMemory),
-        ...probes("http"),
+        ...probes(component),
         securityContext: containerSecurity,
         volumeMounts: volumeMounts(cluster, component),
     };

@@ -4,6 +4,7 @@
 #   entrypoint.sh master | worker | history      runs that Spark daemon in the foreground
 #   entrypoint.sh submit [spark-submit args...]  runs bin/spark-submit
 #   entrypoint.sh connect [spark-submit args...] runs Spark's Connect server (a driver) on the cluster
+#   entrypoint.sh ready master | worker | history the readiness probe: exit 0 once the daemon serves the cluster
 #   entrypoint.sh COMMAND [ARGS...]               any executable is run as is (bash, ls, ...)
 #
 # Daemons are exec'ed (`spark-class <MainClass>`, which execs the JVM), never started with
@@ -37,6 +38,9 @@ Roles:
   submit    bin/spark-submit with the remaining arguments
   connect   Spark Connect server (foreground, a driver on the cluster); needs SPARK_MASTER_URL
             and SPARK_CONNECT_TOKEN_FILE; extra arguments go to spark-submit
+  ready ROLE  readiness probe of a running master, worker or history server: exit 0 when
+            it serves the cluster (master ALIVE or recovering, worker registered with a master,
+            history server answering its REST API), else 1 with the reason on stderr
   help      this text
 Any other first argument that is an executable is run as is (e.g. bash).
 
@@ -396,6 +400,50 @@ run_connect() {
   run_submit "${args[@]}" "$@"
 }
 
+# --- readiness ---------------------------------------------------------------------------
+
+# http_get HOST PORT PATH: the body of a 200 answer, over bash's /dev/tcp (the image has no
+# curl); fails on no answer or another status. The daemons' UIs listen on SPARK_LOCAL_IP.
+http_get() {
+  local response
+  exec 3<>"/dev/tcp/$1/$2" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$3" "$1" >&3
+  response="$(timeout 5 cat <&3)" || true
+  exec 3<&-
+  [[ "$response" =~ ^HTTP/1\.[01]\ 200 ]] || return 1
+  printf '%s' "${response#*$'\r\n\r\n'}"
+}
+
+# Readiness is more than a UI that answers: a worker whose UI is up but that has no master
+# cannot run anything, and a rolling update must not take the next worker down for it.
+# Liveness stays a plain GET on the UI (the process is not wedged); the two never coincide.
+run_ready() {
+  local role="${1:-}" host="${SPARK_LOCAL_IP:-127.0.0.1}" port path pattern what body
+  case "$role" in
+    master)
+      port="${SPARK_MASTER_WEBUI_PORT:-8080}" path=/json/ what="ALIVE or recovering"
+      pattern='"status" *: *"(ALIVE|RECOVERING|COMPLETING_RECOVERY)"'
+      ;;
+    worker)
+      port="${SPARK_WORKER_WEBUI_PORT:-8081}" path=/json/ what="registered with a master"
+      pattern='"masterurl" *: *"spark://'
+      ;;
+    history)
+      port="${SPARK_HISTORY_UI_PORT:-18080}" path=/api/v1/version what="answering its REST API"
+      pattern='"spark" *: *"'
+      ;;
+    *) fail "ready needs the role to check: master, worker or history; got '$role'" ;;
+  esac
+  if ! body="$(http_get "$host" "$port" "$path")"; then
+    printf 'entrypoint: not ready: no 200 from http://%s:%s%s\n' "$host" "$port" "$path" >&2
+    exit 1
+  fi
+  if ! [[ "$body" =~ $pattern ]]; then
+    printf 'entrypoint: not ready: the %s is not %s (http://%s:%s%s)\n' "$role" "$what" "$host" "$port" "$path" >&2
+    exit 1
+  fi
+}
+
 main() {
   export SPARK_HOME="${SPARK_HOME:-/opt/spark}"
   # So `docker run IMAGE spark-shell` works without touching PATH in the image (the base
@@ -405,7 +453,7 @@ main() {
   CRYPTO_ENABLED=0
   if (($# == 0)); then
     usage >&2
-    fail "no role given: expected one of master, worker, history, submit, connect, help, or a command"
+    fail "no role given: expected one of master, worker, history, submit, connect, ready, help, or a command"
   fi
   local role="$1"
   shift
@@ -415,12 +463,13 @@ main() {
     history) run_history ;;
     submit) run_submit "$@" ;;
     connect) run_connect "$@" ;;
+    ready) run_ready "$@" ;;
     help | -h | --help) usage ;;
     *)
       if command -v -- "$role" >/dev/null 2>&1; then
         exec "$role" "$@"
       fi
-      fail "unknown role '$role': expected one of master, worker, history, submit, connect, help," \
+      fail "unknown role '$role': expected one of master, worker, history, submit, connect, ready, help," \
         "or an executable to run"
       ;;
   esac

@@ -58,6 +58,39 @@ for (const version of sparkVersions()) {
             assert.deepEqual(webPorts, [workers.w1.webPort, workers.w2.webPort].sort());
         });
 
+        // The readiness probe of the pods (entrypoint.sh ready, components/clusterSpec.ts):
+        // more than a UI that answers.
+        it("reports master and registered workers ready, and a worker whose master is gone not ready while its UI answers", async function () {
+            this.timeout(120000);
+            const ready = (role: string, env: Record<string, string>) => h.runSync(["ready", role], env);
+            const m = ready("master", { SPARK_MASTER_WEBUI_PORT: String(master.webPort) });
+            assert.equal(m.status, 0, `ready master: ${m.stderr}`);
+            const w = ready("worker", { SPARK_WORKER_WEBUI_PORT: String(workers.w1.webPort) });
+            assert.equal(w.status, 0, `ready worker: ${w.stderr}`);
+            // Nothing listens there: no answer at all.
+            const [closed] = await freePorts(1);
+            const none = ready("worker", { SPARK_WORKER_WEBUI_PORT: String(closed) });
+            assert.equal(none.status, 1);
+            assert.match(none.stderr, /not ready: no 200 from http:\/\/127\.0\.0\.1:\d+\/json\//);
+            // A worker that never reached a master: its UI answers, and it is not ready.
+            const [deadMaster] = await freePorts(1);
+            const lonely = await h.startWorker({ ...master, url: `spark://127.0.0.1:${deadMaster}` }, "worker-no-master");
+            try {
+                await waitFor("the lonely worker's UI", 60000, async () => {
+                    h.assertRunning(lonely.proc);
+                    return (await getText(`${lonely.webUrl}/json/`).catch(() => undefined))?.status === 200;
+                });
+                const r = ready("worker", { SPARK_WORKER_WEBUI_PORT: String(lonely.webPort) });
+                assert.equal(r.status, 1, `a worker without a master reported ready: ${r.stdout}`);
+                assert.match(r.stderr, /not ready: the worker is not registered with a master/);
+            } finally {
+                await lonely.proc.stop();
+            }
+            const bad = ready("driver", {});
+            assert.equal(bad.status, 2);
+            assert.match(bad.stderr, /ready needs the role to check: master, worker or history; got 'driver'/);
+        });
+
         it("serves Prometheus metrics at /metrics/prometheus on the master and the workers", async function () {
             const m = await getText(`${master.webUrl}/metrics/prometheus`);
             assert.equal(m.status, 200);
@@ -137,6 +170,9 @@ for (const version of sparkVersions()) {
                 });
                 const app = apps.find((a) => a.id === appId)!;
                 assert.equal(app.attempts[0].completed, true);
+                // The pods' readiness probe of the History Server.
+                const ready = h.runSync(["ready", "history"], { SPARK_HISTORY_UI_PORT: String(port) });
+                assert.equal(ready.status, 0, `ready history: ${ready.stderr}`);
                 // A file (3.5) or, with rolling event logs (the 4.x default), a directory eventlog_v2_<app>.
                 const logs = fs.readdirSync(eventLogDir());
                 assert.ok(

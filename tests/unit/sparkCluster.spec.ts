@@ -19,6 +19,21 @@ function k8sObjects(e: Evaluation): Recorded[] {
     return e.resources.filter((r) => r.type.startsWith("kubernetes:"));
 }
 
+/**
+ * Liveness (the UI answers) and readiness (the entrypoint's `ready` check: the daemon serves
+ * the cluster) are different probes; the startup probe holds both off during JVM start.
+ */
+function assertProbes(c: any, role: string): void {
+    for (const probe of ["startupProbe", "livenessProbe"]) {
+        assert.deepStrictEqual(c[probe].httpGet, { path: "/", port: "http" }, probe);
+    }
+    assert.deepStrictEqual(c.readinessProbe.exec, { command: ["/opt/entrypoint.sh", "ready", role] });
+    assert.strictEqual(c.readinessProbe.httpGet, undefined);
+    assert.notDeepStrictEqual(c.readinessProbe, c.livenessProbe);
+    // A busy daemon (a long GC) gets a minute before it is restarted.
+    assert.ok(c.livenessProbe.periodSeconds * c.livenessProbe.failureThreshold >= 60);
+}
+
 describe("SparkCluster on the minikube target (dev-like config)", () => {
     let e: Evaluation;
     before(async () => {
@@ -111,9 +126,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             SPARK_AUTH_SECRET_FILE: "/etc/spark/auth/secret",
             SPARK_NETWORK_CRYPTO: "true",
         });
-        for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
-            assert.deepStrictEqual(c[probe].httpGet, { path: "/", port: "http" }, probe);
-        }
+        assertProbes(c, "master");
     });
 
     it("annotates both Deployments (not their pod templates) with the scanner's accepted findings", () => {
@@ -171,9 +184,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
                 ["http", 8081],
             ],
         );
-        for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
-            assert.deepStrictEqual(c[probe].httpGet, { path: "/", port: "http" }, probe);
-        }
+        assertProbes(c, "worker");
         assert.deepStrictEqual(
             w.spec.template.spec.topologySpreadConstraints.map((t: any) => [
                 t.topologyKey,
@@ -392,6 +403,7 @@ describe("SparkCluster with the History Server", () => {
         const pod = history.spec.template.spec;
         const [c] = pod.containers;
         assert.deepStrictEqual(c.args, ["history"]);
+        assertProbes(c, "history");
         assert.deepStrictEqual(env(c), {
             SPARK_EVENT_LOG_DIR: "/opt/spark/events",
             SPARK_HISTORY_UI_PORT: "18080",

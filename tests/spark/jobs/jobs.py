@@ -6,6 +6,9 @@ Usage: spark-submit jobs.py talk            the talk's job: parallelize([1,2,4,4
        spark-submit jobs.py shuffle N MARKER  once N executors are up, rows holding MARKER
                                             shuffled between them (uncompressed, so the
                                             marker is on the wire unless Spark encrypts)
+       spark-submit jobs.py dfshuffle N ROWS   once N executors are up, ROWS rows of 64
+                                            random hex characters shuffled by the JVM
+                                            (no Python in the tasks); prints its seconds
 """
 import json
 import os
@@ -27,7 +30,7 @@ def main():
     sc = SparkContext(appName=f"spark-tests-{mode}")
     print(f"APP_ID={sc.applicationId}", flush=True)
     print(f"TALK_COUNT={sc.parallelize([1, 2, 4, 4]).count()}", flush=True)
-    if mode in ("spread", "shuffle"):
+    if mode in ("spread", "shuffle", "dfshuffle"):
         want = int(sys.argv[2])
         deadline = time.time() + 90
         # getExecutorMemoryStatus lists block managers: the driver's plus one per executor.
@@ -40,6 +43,16 @@ def main():
         rows = sc.parallelize(range(20_000), 8).map(lambda i: (i % 16, f"{marker}-{i}"))
         counts = rows.groupByKey(8).mapValues(lambda vs: sum(1 for v in vs if v.startswith(marker))).collect()
         print(f"SHUFFLE_ROWS={sum(c for _, c in counts)}", flush=True)
+    if mode == "dfshuffle":
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession(sc)
+        rows = int(sys.argv[3])
+        df = spark.range(rows, numPartitions=8).selectExpr("id % 997 AS k", "sha2(CAST(id AS STRING), 256) AS v")
+        t0 = time.time()
+        out = df.repartition(8, "k").groupBy("k").agg({"v": "count"}).collect()
+        print(f"SHUFFLE_SECONDS={time.time() - t0:.3f}", flush=True)
+        print(f"SHUFFLE_ROWS={sum(r[1] for r in out)}", flush=True)
     if mode == "spread":
         rdd = sc.parallelize(range(200_000), 16)
         print(f"SPREAD_SUM={rdd.map(lambda x: x * x).sum()}", flush=True)
