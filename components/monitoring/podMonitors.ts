@@ -1,16 +1,16 @@
 // Pure builders for the Prometheus Operator's PodMonitor objects of one Spark cluster: one per
 // role, selecting the role's pods by the same labels the workloads use (clusterSpec.selectorLabels)
 // and scraping the UI port ("http") at Spark's PrometheusServlet path
-// (images/spark/conf/spark-defaults.conf). Not wired into SparkCluster yet.
+// (images/spark/conf/spark-defaults.conf). SparkCluster creates them when `monitoring` is on.
 import { selectorLabels } from "../clusterSpec";
+import { DEFAULT_SCRAPE_INTERVAL } from "./rules";
 
 /** The roles that serve Prometheus text. "connect" is the Connect server another change adds; pass it only where it exists. */
 export type MonitoredRole = "master" | "worker" | "history" | "connect";
 
 /** Spark's PrometheusServlet path on every UI (spark-defaults.conf). */
 export const METRICS_PATH = "/metrics/prometheus";
-/** Default scrape interval. */
-export const DEFAULT_SCRAPE_INTERVAL = "30s";
+export { DEFAULT_SCRAPE_INTERVAL };
 
 export interface PodMonitorParams {
     /** Cluster name (the pods' app.kubernetes.io/instance). */
@@ -73,4 +73,24 @@ export function podMonitor(p: PodMonitorParams): Record<string, unknown> {
 /** One PodMonitor per role given (master and workers always; history/connect where the cluster runs them). */
 export function podMonitors(base: Omit<PodMonitorParams, "role">, roles: readonly MonitoredRole[]): Record<string, unknown>[] {
     return roles.map((role) => podMonitor({ ...base, role }));
+}
+
+/**
+ * Hook for the Spark Connect server, which another change adds as an optional Deployment with
+ * component label `connect`: true when the cluster's config has a `connectServer` key that is on
+ * (an object, or true). Until that key exists in the schema this is always false.
+ */
+export function runsConnectServer(cluster: object): boolean {
+    const v = (cluster as { connectServer?: unknown }).connectServer;
+    return v !== undefined && v !== null && v !== false;
+}
+
+/** The roles of a cluster that serve metrics: master and workers always, the History Server and Connect server where they run. */
+export function monitoredRoles(cluster: { historyServer?: unknown; connectServer?: unknown }): MonitoredRole[] {
+    return [
+        "master",
+        "worker",
+        ...(cluster.historyServer !== undefined ? (["history"] as const) : []),
+        ...(runsConnectServer(cluster) ? (["connect"] as const) : []),
+    ];
 }

@@ -69,6 +69,7 @@ describe("monitoring builders", () => {
                 ["SparkWorkersBelowDesired", "1m"],
                 ["SparkApplicationsWaiting", `${DEFAULT_THRESHOLDS.appsWaitingForMinutes}m`],
                 ["SparkCoresSaturated", `${DEFAULT_THRESHOLDS.coresSaturatedForMinutes}m`],
+                ["SparkDaemonHeapNearLimit", `${DEFAULT_THRESHOLDS.heapForMinutes}m`],
             ],
         );
         assert.strictEqual(
