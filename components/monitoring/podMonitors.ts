@@ -55,11 +55,14 @@ export function podMonitor(p: PodMonitorParams): Record<string, unknown> {
                     interval: p.interval ?? DEFAULT_SCRAPE_INTERVAL,
                     // The rules select a cluster by spark_cluster (the operator adds namespace itself).
                     relabelings: [
+                        // action spelled out: the CRD defaults it, so the stored object equals the one sent.
                         {
+                            action: "replace",
                             sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_instance"],
                             targetLabel: "spark_cluster",
                         },
                         {
+                            action: "replace",
                             sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_component"],
                             targetLabel: "spark_role",
                         },

@@ -33,10 +33,12 @@ describe("monitoring builders", () => {
                         interval: "30s",
                         relabelings: [
                             {
+                                action: "replace",
                                 sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_instance"],
                                 targetLabel: "spark_cluster",
                             },
                             {
+                                action: "replace",
                                 sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_component"],
                                 targetLabel: "spark_role",
                             },
