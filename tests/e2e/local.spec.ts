@@ -301,7 +301,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         // No CRDs: the API server refuses the kind, and up says so (the documented behaviour).
         const refused = pulumi(["up", "--yes", "--skip-preview", "--stack", STACK], { allowFail: true });
         assert.notStrictEqual(refused.code, 0, "up should fail without the PodMonitor CRD");
-        assert.match(refused.stdout + refused.stderr, /PodMonitor/);
+        assert.match(refused.stdout + refused.stderr, /monitoring\.coreos\.com\/v1:(PodMonitor|PrometheusRule)/);
 
         installPromCrds();
         up();
