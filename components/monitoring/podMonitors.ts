@@ -73,7 +73,7 @@ export function podMonitor(p: PodMonitorParams): Record<string, unknown> {
     };
 }
 
-/** One PodMonitor per role given (master and workers always; history/connect where the cluster runs them). */
+/** One PodMonitor per role given (see monitoredRoles for the roles a cluster gets). */
 export function podMonitors(base: Omit<PodMonitorParams, "role">, roles: readonly MonitoredRole[]): Record<string, unknown>[] {
     return roles.map((role) => podMonitor({ ...base, role }));
 }
@@ -88,12 +88,12 @@ export function runsConnectServer(cluster: object): boolean {
     return v !== undefined && v !== null && v !== false;
 }
 
-/** The roles of a cluster that serve metrics: master and workers always, the History Server and Connect server where they run. */
-export function monitoredRoles(cluster: { historyServer?: unknown; connectServer?: unknown }): MonitoredRole[] {
-    return [
-        "master",
-        "worker",
-        ...(cluster.historyServer !== undefined ? (["history"] as const) : []),
-        ...(runsConnectServer(cluster) ? (["connect"] as const) : []),
-    ];
+/**
+ * The roles of a cluster that serve Prometheus text: master and workers always, the Connect
+ * server where it runs. Not the History Server: it starts no metrics system, and its UI answers
+ * /metrics/prometheus with an HTML page (seen on a real 4.3.0 History Server), which would make
+ * a target that is always down.
+ */
+export function monitoredRoles(cluster: object): MonitoredRole[] {
+    return ["master", "worker", ...(runsConnectServer(cluster) ? (["connect"] as const) : [])];
 }

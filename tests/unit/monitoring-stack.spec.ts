@@ -230,14 +230,14 @@ describe("monitoring objects in the stack", () => {
         assert.strictEqual(model.uid, "spark-analytics-spark");
     });
 
-    it("adds the History Server's PodMonitor when it runs, and takes a dashboard label of the operator's choice", async () => {
+    it("makes no PodMonitor for the History Server (it serves no Prometheus text), and takes a dashboard label of the operator's choice", async () => {
         const e = await evaluate({
             historyServer: "true",
             monitoring: JSON.stringify({ dashboardLabelKey: "example.com/dashboard", dashboardLabelValue: "spark" }),
         });
         assert.deepStrictEqual(
             all(e.resources, POD_MONITOR).map((r) => r.inputs.metadata.name),
-            ["spark-master", "spark-worker", "spark-history"],
+            ["spark-master", "spark-worker"],
         );
         const labels = one(e.resources, CONFIG_MAP, "spark-dashboard").inputs.metadata.labels as Record<string, string>;
         assert.strictEqual(labels["example.com/dashboard"], "spark");
@@ -312,7 +312,7 @@ describe("monitoring metric names: one list for the rules and the dashboard", ()
         assert.strictEqual(runsConnectServer({}), false);
         assert.strictEqual(runsConnectServer({ connectServer: false }), false);
         assert.strictEqual(runsConnectServer({ connectServer: { port: 15002 } }), true);
-        assert.deepStrictEqual(monitoredRoles({ historyServer: {}, connectServer: true }), ["master", "worker", "history", "connect"]);
+        assert.deepStrictEqual(monitoredRoles({ connectServer: true }), ["master", "worker", "connect"]);
         const alerts = (c: boolean) =>
             (ruleGroups({ cluster: "c", namespace: "n", desiredWorkers: 1, connectServer: c })[1].rules as { alert: string }[]).map(
                 (a) => a.alert,
