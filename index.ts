@@ -14,6 +14,7 @@ export const image = stack.image;
 export const sparkVersion = stack.sparkVersion;
 export const workerReplicas = stack.workerReplicas;
 export const rpcAuthSecretName = stack.rpcAuthSecretName;
+export const networkCrypto = stack.networkCrypto;
 export const historyServerUrl = stack.historyServerUrl;
 export const eventLogClaimName = stack.eventLogClaimName;
 export const clusterName = stack.clusterName;

@@ -128,9 +128,19 @@ export function authSecretName(cluster: ClusterConfig): string {
 /** Label that lets a client pod (a driver, a spark-submit Job) through the NetworkPolicy. */
 export const CLIENT_LABEL = "spark-on-k8s/client";
 
-/** Env that turns on spark.authenticate in the entrypoint, reading the secret from its file (never from env or argv). */
+/**
+ * Env that turns on spark.authenticate in the entrypoint, reading the secret from its file
+ * (never from env or argv), and with networkCrypto AES encryption of RPC and block transfers
+ * with the SASL fallback off (peers that do not encrypt are refused).
+ */
 function authEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVar[] {
-    return cluster.rpcAuth ? [{ name: "SPARK_AUTH_SECRET_FILE", value: `${AUTH_DIR}/${AUTH_KEY}` }] : [];
+    if (!cluster.rpcAuth) {
+        return [];
+    }
+    return [
+        { name: "SPARK_AUTH_SECRET_FILE", value: `${AUTH_DIR}/${AUTH_KEY}` },
+        ...(cluster.networkCrypto ? [{ name: "SPARK_NETWORK_CRYPTO", value: "true" }] : []),
+    ];
 }
 
 const podIp = { name: "SPARK_LOCAL_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } };

@@ -36,6 +36,8 @@ export interface ClusterOutputs {
     readonly workerReplicas: pulumi.Output<number>;
     /** The Secret (in `namespace`) clients mount for RPC authentication; undefined with rpcAuth off. */
     readonly rpcAuthSecretName: pulumi.Output<string | undefined>;
+    /** Whether clients must encrypt (SPARK_NETWORK_CRYPTO=true with the image's submit role, else spark.network.crypto.enabled=true): an encrypting cluster refuses drivers that do not. */
+    readonly networkCrypto: pulumi.Output<boolean>;
     /** The History Server's in-cluster URL (UI and REST API); undefined with historyServer off. */
     readonly historyServerUrl: pulumi.Output<string | undefined>;
     /** The ReadWriteMany claim (in `namespace`) clients mount at /opt/spark/events so their event logs reach the History Server. */
@@ -253,6 +255,7 @@ export class SparkCluster extends pulumi.ComponentResource {
             sparkVersion: pulumi.output(c.sparkVersion),
             workerReplicas: workers.spec.replicas,
             rpcAuthSecretName: authSecret ? authSecret.metadata.name : pulumi.output(undefined),
+            networkCrypto: pulumi.output(c.networkCrypto),
             historyServerUrl: history ? history.metadata.name.apply(() => spec.historyWebUiUrl(c)) : pulumi.output(undefined),
             eventLogClaimName: eventLogs ? eventLogs.metadata.name : pulumi.output(undefined),
         };

@@ -140,6 +140,8 @@ const clusterFields = {
     workerMaxUnavailable: wholeNumber(1, 1_000_000, "must be a whole number >= 1"),
     /** Spark RPC authentication with a generated secret kept in a Kubernetes Secret. */
     rpcAuth: boolean(),
+    /** With rpcAuth: RPC and block transfers AES-encrypted with keys from the RPC secret (needs it, so off without rpcAuth). */
+    networkCrypto: boolean(),
     /** Seconds a removed worker spends decommissioning (moving blocks, finishing tasks); 0 = stop at once. */
     workerDecommissionSeconds: wholeNumber(0, 3600, "must be a whole number of seconds from 0 (off) to 3600"),
     autoscaling,
@@ -184,8 +186,10 @@ export const clusterSchema = strictObject(clusterFields, "must be an object with
             );
         }
     })
-    .transform(({ image, autoscaling, monitoring, historyServer, eventLogStorageClass, eventLogSize, ...c }) => ({
+    .transform(({ image, autoscaling, monitoring, historyServer, eventLogStorageClass, eventLogSize, networkCrypto, ...c }) => ({
         ...c,
+        /** Encryption on the wire; its keys come from the RPC secret, so only with rpcAuth. */
+        networkCrypto: c.rpcAuth && networkCrypto,
         /** Worker autoscaling; undefined = off (workerReplicas is the size). */
         autoscaling,
         /** PodMonitors, PrometheusRule and Grafana dashboard (components/monitoring/); undefined = off. */

@@ -26,6 +26,7 @@ export const DEFAULTS = {
     masterMemory: "1Gi",
     workerMaxUnavailable: 1,
     rpcAuth: true,
+    networkCrypto: true,
     workerDecommissionSeconds: 60,
     historyServer: false,
     eventLogStorageClass: "",

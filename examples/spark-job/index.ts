@@ -49,6 +49,8 @@ const job = new k8s.batch.v1.Job(
             totalExecutorCores,
             partitions,
             authSecretName: spark.getOutput("rpcAuthSecretName") as pulumi.Output<string | undefined>,
+            // Absent from stacks older than the output: those clusters do not encrypt.
+            networkCrypto: spark.getOutput("networkCrypto").apply((v) => v === true),
             eventLogClaimName: spark.getOutput("eventLogClaimName") as pulumi.Output<string | undefined>,
         }),
     },

@@ -141,13 +141,18 @@ export function scannerAnnotations(image: string): Record<string, string> {
 /**
  * What the driver takes from the cluster's outputs. With RPC authentication on
  * (`rpcAuthSecretName`), it mounts that Secret and the entrypoint's `submit` role reads it from
- * SPARK_AUTH_SECRET_FILE. With the History Server on (`eventLogClaimName`), it mounts the
- * event-log claim and the `submit` role turns on spark.eventLog for SPARK_EVENT_LOG_DIR.
+ * SPARK_AUTH_SECRET_FILE; where the cluster encrypts (`networkCrypto`), SPARK_NETWORK_CRYPTO
+ * makes the driver and its executors encrypt too (the cluster refuses them otherwise). With the
+ * History Server on (`eventLogClaimName`), it mounts the event-log claim and the `submit` role
+ * turns on spark.eventLog for SPARK_EVENT_LOG_DIR.
  */
-function clusterVolumes([secretName, eventLogClaim]: [string | undefined, string | undefined]) {
+function clusterVolumes([secretName, eventLogClaim, networkCrypto]: [string | undefined, string | undefined, boolean | undefined]) {
     const auth = secretName
         ? {
-              env: [{ name: "SPARK_AUTH_SECRET_FILE", value: AUTH_FILE }],
+              env: [
+                  { name: "SPARK_AUTH_SECRET_FILE", value: AUTH_FILE },
+                  ...(networkCrypto ? [{ name: "SPARK_NETWORK_CRYPTO", value: "true" }] : []),
+              ],
               mounts: [{ name: "rpc-auth", mountPath: AUTH_FILE.replace(/\/[^/]+$/, ""), readOnly: true }],
               volumes: [{ name: "rpc-auth", secret: { secretName, defaultMode: 0o440 } }],
           }
@@ -168,9 +173,11 @@ export function jobSpec(
         scriptConfigMap: Input<string>;
         authSecretName?: Input<string | undefined>;
         eventLogClaimName?: Input<string | undefined>;
+        /** The cluster's `networkCrypto` output. */
+        networkCrypto?: Input<boolean | undefined>;
     },
 ): k8s.types.input.batch.v1.JobSpec {
-    const auth = pulumi.all([s.authSecretName, s.eventLogClaimName]).apply(clusterVolumes);
+    const auth = pulumi.all([s.authSecretName, s.eventLogClaimName, s.networkCrypto]).apply(clusterVolumes);
     return {
         backoffLimit: 0,
         activeDeadlineSeconds: 900,

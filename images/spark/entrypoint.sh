@@ -51,6 +51,8 @@ Environment (defaults in brackets):
   SPARK_DAEMON_MEMORY [1g], e.g. 512m  SPARK_DAEMON_JAVA_OPTS  SPARK_MASTER_OPTS
   SPARK_WORKER_OPTS  SPARK_HISTORY_OPTS
   SPARK_AUTH_SECRET_FILE   file holding the RPC auth secret: turns on spark.authenticate
+  SPARK_NETWORK_CRYPTO [false]  true: RPC and block transfers AES-encrypted, peers that do
+                           not encrypt refused (needs SPARK_AUTH_SECRET_FILE)
   SPARK_WORKER_DECOMMISSION_TIMEOUT [0 = off]  seconds a worker spends decommissioning
                            (SIGPWR) after SIGTERM before it stops
   SPARK_EVENT_LOG_DIR      an existing directory of event logs: history reads it, submit
@@ -141,6 +143,43 @@ load_auth_secret() {
   AUTH_ENABLED=1
 }
 
+# SPARK_NETWORK_CRYPTO=true encrypts everything after the handshake: RPC and block
+# transfers (shuffle, cached and broadcast blocks), AES with keys derived from the RPC
+# secret (spark.network.crypto.enabled), so it needs SPARK_AUTH_SECRET_FILE. Daemons and
+# drivers also turn off the SASL fallback: a peer that does not encrypt is refused rather
+# than served in clear text. Drivers pass both settings on to their executors.
+CRYPTO_OPTS=(spark.network.crypto.enabled=true spark.network.crypto.saslFallback=false)
+load_network_crypto() {
+  case "${SPARK_NETWORK_CRYPTO:-}" in
+    "" | false) return 0 ;;
+    true) ;;
+    *) fail "SPARK_NETWORK_CRYPTO='$SPARK_NETWORK_CRYPTO' is not valid: expected true or false" ;;
+  esac
+  ((AUTH_ENABLED)) || fail "SPARK_NETWORK_CRYPTO=true needs SPARK_AUTH_SECRET_FILE: the encryption keys" \
+    "are derived from the RPC secret"
+  CRYPTO_ENABLED=1
+}
+
+# daemon_security_opts: the -D options of a daemon with auth (and encryption) on.
+daemon_security_opts() {
+  local opts="" o
+  ((AUTH_ENABLED)) && opts="-Dspark.authenticate=true"
+  if ((CRYPTO_ENABLED)); then
+    for o in "${CRYPTO_OPTS[@]}"; do opts="$opts -D$o"; done
+  fi
+  printf '%s' "$opts"
+}
+
+security_summary() {
+  if ((CRYPTO_ENABLED)); then
+    echo "auth on, encrypted"
+  elif ((AUTH_ENABLED)); then
+    echo "auth on"
+  else
+    echo "auth off"
+  fi
+}
+
 # --- roles -------------------------------------------------------------------------------
 
 run_master() {
@@ -149,14 +188,16 @@ run_master() {
   require_port SPARK_MASTER_WEBUI_PORT
   require_memory SPARK_DAEMON_MEMORY
   load_auth_secret
+  load_network_crypto
   if ((AUTH_ENABLED)); then
-    export SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} -Dspark.authenticate=true"
+    SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} $(daemon_security_opts)"
+    export SPARK_MASTER_OPTS
   fi
   local args=(--port "${SPARK_MASTER_PORT:-7077}" --webui-port "${SPARK_MASTER_WEBUI_PORT:-8080}")
   if [[ -n "${SPARK_MASTER_HOST:-}" ]]; then
     args+=(--host "$SPARK_MASTER_HOST")
   fi
-  log "starting Spark master (${SPARK_MASTER_HOST:-<local address>}:${SPARK_MASTER_PORT:-7077}, web UI ${SPARK_MASTER_WEBUI_PORT:-8080}, auth $([[ $AUTH_ENABLED == 1 ]] && echo on || echo off))"
+  log "starting Spark master (${SPARK_MASTER_HOST:-<local address>}:${SPARK_MASTER_PORT:-7077}, web UI ${SPARK_MASTER_WEBUI_PORT:-8080}, $(security_summary))"
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master "${args[@]}"
 }
 
@@ -170,8 +211,10 @@ run_worker() {
   require_memory SPARK_DAEMON_MEMORY
   require_int SPARK_WORKER_DECOMMISSION_TIMEOUT 0 86400
   load_auth_secret
+  load_network_crypto
   if ((AUTH_ENABLED)); then
-    export SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} -Dspark.authenticate=true"
+    SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} $(daemon_security_opts)"
+    export SPARK_WORKER_OPTS
   fi
   # Explicit arguments rather than relying on Spark reading the same variables, so what
   # runs is visible in `ps` and in the log line below.
@@ -186,7 +229,7 @@ run_worker() {
       fail "SPARK_WORKER_DIR='$SPARK_WORKER_DIR' is not a writable directory"
   fi
   local cmd=("$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker "${args[@]}" "$SPARK_MASTER_URL")
-  log "starting Spark worker for $SPARK_MASTER_URL (cores ${SPARK_WORKER_CORES:-all}, memory ${SPARK_WORKER_MEMORY:-default}, auth $([[ $AUTH_ENABLED == 1 ]] && echo on || echo off))"
+  log "starting Spark worker for $SPARK_MASTER_URL (cores ${SPARK_WORKER_CORES:-all}, memory ${SPARK_WORKER_MEMORY:-default}, $(security_summary))"
   if ((10#${SPARK_WORKER_DECOMMISSION_TIMEOUT:-0} > 0)); then
     supervise_worker "$((10#$SPARK_WORKER_DECOMMISSION_TIMEOUT))" "${cmd[@]}"
   fi
@@ -282,6 +325,7 @@ run_submit() {
     export MASTER="${MASTER:-$SPARK_MASTER_URL}"
   fi
   load_auth_secret
+  load_network_crypto
   if ((AUTH_ENABLED)); then
     # A driver on a standalone cluster insists on spark.authenticate.secret in its conf.
     # Give it a private copy of the conf dir with the secret added (mode 600), rather than
@@ -294,8 +338,12 @@ run_submit() {
     fi
     (
       umask 077
-      printf '\nspark.authenticate true\nspark.authenticate.secret %s\n' "$_SPARK_AUTH_SECRET" \
-        >>"$conf_dir/spark-defaults.conf"
+      {
+        printf '\nspark.authenticate true\nspark.authenticate.secret %s\n' "$_SPARK_AUTH_SECRET"
+        if ((CRYPTO_ENABLED)); then
+          for o in "${CRYPTO_OPTS[@]}"; do printf '%s %s\n' "${o%%=*}" "${o#*=}"; done
+        fi
+      } >>"$conf_dir/spark-defaults.conf"
     )
     export SPARK_CONF_DIR="$conf_dir"
     # Not exec'ed, so the copy holding the secret is removed when the driver ends; this
@@ -354,6 +402,7 @@ main() {
   # image's PATH, e.g. its JDK's bin, stays as it is).
   export PATH="$SPARK_HOME/bin:$PATH"
   AUTH_ENABLED=0
+  CRYPTO_ENABLED=0
   if (($# == 0)); then
     usage >&2
     fail "no role given: expected one of master, worker, history, submit, connect, help, or a command"

@@ -61,6 +61,7 @@ describe("config", () => {
                 masterMemoryMiB: 1024,
                 workerMaxUnavailable: 1,
                 rpcAuth: true,
+                networkCrypto: true,
                 workerDecommissionSeconds: 60,
                 autoscaling: undefined,
                 monitoring: undefined,
@@ -155,6 +156,7 @@ describe("config", () => {
             ["latest image", { image: "apache/spark:latest" }, "image", /must pin a version/],
             ["workerMaxUnavailable 0", { workerMaxUnavailable: "0" }, "workerMaxUnavailable", /whole number >= 1/],
             ["rpcAuth not a boolean", { rpcAuth: "yes" }, "rpcAuth", /"yes": must be true or false/],
+            ["networkCrypto not a boolean", { networkCrypto: "aes" }, "networkCrypto", /"aes": must be true or false/],
             [
                 "negative workerDecommissionSeconds",
                 { workerDecommissionSeconds: "-5" },

@@ -97,6 +97,18 @@ describe("examples/spark-job: builders", () => {
             secret: { secretName: "spark-rpc-auth", defaultMode: 0o440 },
         });
         assert.strictEqual(spec.template.spec.securityContext.fsGroup, 185);
+        // A cluster that does not encrypt: nothing asks the driver to.
+        assert.ok(!c.env.some((v: any) => v.name === "SPARK_NETWORK_CRYPTO"));
+    });
+
+    it("makes the driver encrypt where the cluster does (networkCrypto), which an encrypting cluster requires", async () => {
+        const spec = await resolve(
+            jobSpec({ ...settings, image: TAG_IMAGE, scriptConfigMap: "spark-pi-abc", authSecretName: "spark-rpc-auth", networkCrypto: true }),
+        );
+        assert.deepStrictEqual(spec.template.spec.containers[0].env.slice(1), [
+            { name: "SPARK_AUTH_SECRET_FILE", value: "/etc/spark/auth/secret" },
+            { name: "SPARK_NETWORK_CRYPTO", value: "true" },
+        ]);
     });
 
     it("mounts the cluster's event-log claim and points the entrypoint at it when the cluster has a History Server", async () => {

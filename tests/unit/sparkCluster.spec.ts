@@ -109,6 +109,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             SPARK_MASTER_WEBUI_PORT: "8080",
             SPARK_DAEMON_MEMORY: "768m",
             SPARK_AUTH_SECRET_FILE: "/etc/spark/auth/secret",
+            SPARK_NETWORK_CRYPTO: "true",
         });
         for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
             assert.deepStrictEqual(c[probe].httpGet, { path: "/", port: "http" }, probe);
@@ -161,6 +162,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             SPARK_DAEMON_MEMORY: "192m",
             SPARK_WORKER_DECOMMISSION_TIMEOUT: "60",
             SPARK_AUTH_SECRET_FILE: "/etc/spark/auth/secret",
+            SPARK_NETWORK_CRYPTO: "true",
         });
         assert.deepStrictEqual(
             c.ports.map((p: any) => [p.name, p.containerPort]),
@@ -233,12 +235,29 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
         assert.ok(!JSON.stringify(e.outputs).includes(value.value), "outputs must not carry the RPC secret");
     });
 
-    it("leaves RPC authentication off when the stack says so", async () => {
+    it("leaves RPC authentication off when the stack says so, and with it encryption (its keys come from the secret)", async () => {
         const off = await evaluate({ rpcAuth: "false" });
         assert.deepStrictEqual(all(off.resources, "kubernetes:core/v1:Secret"), []);
         const c = one(off.resources, DEPLOYMENT, "spark-worker").inputs.spec.template.spec.containers[0];
-        assert.ok(!c.env.some((v: any) => v.name === "SPARK_AUTH_SECRET_FILE"));
+        assert.ok(!c.env.some((v: any) => v.name === "SPARK_AUTH_SECRET_FILE" || v.name === "SPARK_NETWORK_CRYPTO"));
         assert.ok(!c.volumeMounts.some((m: any) => m.name === "rpc-auth"));
+        assert.strictEqual(off.outputs.networkCrypto, false);
+    });
+
+    it("encrypts RPC and block transfers by default, and not with networkCrypto false", async () => {
+        for (const name of ["spark-master", "spark-worker"]) {
+            const env = one(e.resources, DEPLOYMENT, name).inputs.spec.template.spec.containers[0].env;
+            assert.deepStrictEqual(
+                env.find((v: any) => v.name === "SPARK_NETWORK_CRYPTO"),
+                { name: "SPARK_NETWORK_CRYPTO", value: "true" },
+                name,
+            );
+        }
+        const authOnly = await evaluate({ networkCrypto: "false" });
+        const env = one(authOnly.resources, DEPLOYMENT, "spark-worker").inputs.spec.template.spec.containers[0].env;
+        assert.ok(env.some((v: any) => v.name === "SPARK_AUTH_SECRET_FILE"));
+        assert.ok(!env.some((v: any) => v.name === "SPARK_NETWORK_CRYPTO"));
+        assert.strictEqual(authOnly.outputs.networkCrypto, false);
     });
 
     it("lets only the cluster's own pods and labelled clients reach the RPC ports", () => {
@@ -331,6 +350,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             sparkVersion: "4.3.0",
             workerReplicas: 3,
             rpcAuthSecretName: "spark-rpc-auth",
+            networkCrypto: true,
             historyServerUrl: undefined,
             eventLogClaimName: undefined,
         };
