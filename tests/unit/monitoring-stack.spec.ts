@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, parseConfig } from "../../components/config";
 import { dashboard, dashboardQueries } from "../../components/monitoring/dashboard";
 import { monitoredRoles, runsConnectServer } from "../../components/monitoring/podMonitors";
@@ -304,6 +306,25 @@ describe("monitoring metric names: one list for the rules and the dashboard", ()
                         `${name} (in ${q}) is neither in METRICS nor a recording rule`,
                     );
                 }
+            }
+        }
+    });
+
+    it("every Spark metric in the list is one a real master or worker served, on both Spark versions (names captured by hand)", () => {
+        const sparkNames = (Object.keys(METRICS) as (keyof typeof METRICS)[])
+            .filter((k) => ["master", "worker", "master+worker"].includes(METRIC_SOURCES[k]))
+            .map((k) => METRICS[k]);
+        assert.ok(sparkNames.length >= 11, String(sparkNames.length));
+        for (const version of ["4.3.0", "3.5.9"]) {
+            const file = path.join(__dirname, "fixtures", `spark-${version}-metric-names.txt`);
+            const served = new Set(
+                fs
+                    .readFileSync(file, "utf8")
+                    .split("\n")
+                    .filter((l) => l !== "" && !l.startsWith("#")),
+            );
+            for (const name of sparkNames) {
+                assert.ok(served.has(name), `${name} is not served by Spark ${version}`);
             }
         }
     });
