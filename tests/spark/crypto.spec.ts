@@ -57,7 +57,15 @@ for (const version of sparkVersions()) {
         function submit(name: string, master: MasterHandle, args: string[], encrypt: boolean): ManagedProcess {
             return h.start(
                 name,
-                ["submit", "--conf", "spark.ui.enabled=false", "--conf", "spark.shuffle.compress=false", path.join(JOBS_DIR, "jobs.py"), ...args],
+                [
+                    "submit",
+                    "--conf",
+                    "spark.ui.enabled=false",
+                    "--conf",
+                    "spark.shuffle.compress=false",
+                    path.join(JOBS_DIR, "jobs.py"),
+                    ...args,
+                ],
                 {
                     env: {
                         SPARK_MASTER_URL: master.url,
@@ -110,7 +118,8 @@ for (const version of sparkVersions()) {
                 try {
                     await waitFor("the unencrypted driver to be refused", 90_000, () => {
                         if (/Unknown challenge|Failed to connect to master|All masters are unresponsive/.test(plain.output())) return true;
-                        if (!plain.running) throw new Error(`exited ${JSON.stringify(plain.status)} without being refused:\n${plain.tail(20)}`);
+                        if (!plain.running)
+                            throw new Error(`exited ${JSON.stringify(plain.status)} without being refused:\n${plain.tail(20)}`);
                         return undefined;
                     });
                     assert.doesNotMatch(plain.output(), /TALK_COUNT=/);
