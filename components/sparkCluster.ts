@@ -4,6 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { hpaSpec, scaledObjectSpec } from "./autoscaling";
 import * as spec from "./clusterSpec";
 import { ClusterConfig } from "./config";
+import { dashboardConfigMapData, dashboardConfigMapName } from "./monitoring/dashboard";
+import { monitoredRoles, podMonitors, runsConnectServer } from "./monitoring/podMonitors";
+import { prometheusRule } from "./monitoring/rules";
 import { WebUiExposure } from "./platforms/platform";
 import { checkovAnnotations, sparkWorkloadSkips } from "./scanner";
 
@@ -232,6 +235,10 @@ export class SparkCluster extends pulumi.ComponentResource {
             child,
         );
 
+        if (c.monitoring) {
+            this.monitoring(name, c, ns, [master, workers], child);
+        }
+
         this.outputs = {
             namespace: ns.metadata.name,
             // Derived from the objects, so the URLs resolve only once those exist.
@@ -253,6 +260,63 @@ export class SparkCluster extends pulumi.ComponentResource {
             eventLogClaimName: eventLogs ? eventLogs.metadata.name : pulumi.output(undefined),
         };
         this.registerOutputs({ ...this.outputs });
+    }
+
+    /**
+     * PodMonitors (one per role that runs), the PrometheusRule and the Grafana dashboard ConfigMap.
+     * The CRs need the Prometheus Operator's CRDs in the cluster: without them `pulumi up` fails
+     * with the API server's "no matches for kind PodMonitor" (docs/monitoring.md).
+     */
+    private monitoring(
+        name: string,
+        c: ClusterConfig,
+        ns: k8s.core.v1.Namespace,
+        workloads: pulumi.Resource[],
+        child: pulumi.CustomResourceOptions,
+    ): void {
+        const m = c.monitoring!;
+        const base = { cluster: c.name, namespace: c.namespace, extraLabels: m.labels, interval: m.scrapeInterval };
+        const after = { ...child, dependsOn: [ns, ...workloads] };
+        for (const monitor of podMonitors(base, monitoredRoles(c))) {
+            const role = (monitor.metadata as { labels: Record<string, string> }).labels["app.kubernetes.io/component"];
+            new k8s.apiextensions.CustomResource(`${name}-podmonitor-${role}`, monitor as k8s.apiextensions.CustomResourceArgs, after);
+        }
+        const { masterDownForMinutes, workersBelowForMinutes, appsWaitingForMinutes, coresUsedPercent, coresSaturatedForMinutes } = m;
+        const { heapUsedPercent, heapForMinutes, connectDownForMinutes } = m;
+        new k8s.apiextensions.CustomResource(
+            `${name}-prometheus-rule`,
+            prometheusRule({
+                cluster: c.name,
+                namespace: c.namespace,
+                // With an autoscaler the count moves; its minimum is what must always be ALIVE.
+                desiredWorkers: c.autoscaling ? c.autoscaling.minReplicas : c.workerReplicas,
+                extraLabels: m.labels,
+                connectServer: runsConnectServer(c),
+                thresholds: {
+                    masterDownForMinutes,
+                    workersBelowForMinutes,
+                    appsWaitingForMinutes,
+                    coresUsedPercent,
+                    coresSaturatedForMinutes,
+                    heapUsedPercent,
+                    heapForMinutes,
+                    connectDownForMinutes,
+                },
+            }) as k8s.apiextensions.CustomResourceArgs,
+            after,
+        );
+        const dash = dashboardConfigMapData({
+            cluster: c.name,
+            namespace: c.namespace,
+            desiredWorkers: c.workerReplicas,
+            autoscaling: c.autoscaling !== undefined,
+            label: { key: m.dashboardLabelKey, value: m.dashboardLabelValue },
+        });
+        new k8s.core.v1.ConfigMap(
+            `${name}-dashboard`,
+            { metadata: { name: dashboardConfigMapName(c.name), namespace: ns.metadata.name, labels: dash.labels }, data: dash.data },
+            child,
+        );
     }
 
     /** The History Server (one replica, recreated on change) and its Service on 18080. */

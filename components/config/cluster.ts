@@ -1,6 +1,7 @@
 // The schema of one Spark cluster's settings: a `clusters` entry, or the flat keys when there is
 // no list. The loader merges the flat keys into each entry, so every field is present here.
 import { z } from "zod";
+import { DEFAULT_SCRAPE_INTERVAL, DEFAULT_THRESHOLDS as T } from "../monitoring/rules";
 import { MIN_MASTER_MEMORY_MIB, MIN_WORKER_MEMORY_MIB, parseMemoryMiB } from "../quantity";
 import { boolean, jsonText, memory, oneOf, problem, text, wholeNumber } from "./fields";
 
@@ -50,6 +51,47 @@ const autoscaling = z.preprocess((v) => (v === "" || v === null ? undefined : js
 
 export type AutoscalingConfig = z.output<typeof autoscalingObject>;
 export type AutoscalingMode = AutoscalingConfig["mode"];
+
+/** Label keys and values as Kubernetes takes them (an optional DNS prefix, then a name of at most 63 characters). */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const labelKey = text(LABEL_KEY, "must be a Kubernetes label key such as grafana_dashboard or example.com/dashboard", 317);
+const labelValue = z
+    .string({ error: "must be a Kubernetes label value (at most 63 characters of A-Z, a-z, 0-9, -, _ and .)" })
+    .regex(LABEL_VALUE, {
+        error: "must be a Kubernetes label value (at most 63 characters of A-Z, a-z, 0-9, -, _ and .)",
+    });
+const minutes = (fallback: number) => wholeNumber(1, 1440, "must be a whole number of minutes from 1 to 1440").default(fallback);
+const percent = (fallback: number) => wholeNumber(1, 100, "must be a whole percentage from 1 to 100").default(fallback);
+
+// The thresholds' defaults are the rules' own (components/monitoring/rules.ts).
+const monitoringObject = strictObject(
+    {
+        /** Label the Grafana sidecar finds dashboard ConfigMaps by (kube-prometheus-stack: grafana_dashboard=1). */
+        dashboardLabelKey: labelKey.default("grafana_dashboard"),
+        dashboardLabelValue: labelValue.default("1"),
+        /** Labels on the PodMonitors and the PrometheusRule, for the Prometheus' podMonitorSelector/ruleSelector (e.g. release: kube-prometheus-stack). */
+        labels: z.record(labelKey, labelValue, { error: "must be an object of label keys to values" }).default({}),
+        /** How often Prometheus scrapes each pod. */
+        scrapeInterval: text(/^([1-9]\d*)(s|m)$/, "must be a duration in whole seconds or minutes, such as 30s or 1m").default(
+            DEFAULT_SCRAPE_INTERVAL,
+        ),
+        masterDownForMinutes: minutes(T.masterDownForMinutes),
+        workersBelowForMinutes: minutes(T.workersBelowForMinutes),
+        appsWaitingForMinutes: minutes(T.appsWaitingForMinutes),
+        coresUsedPercent: percent(T.coresUsedPercent),
+        coresSaturatedForMinutes: minutes(T.coresSaturatedForMinutes),
+        heapUsedPercent: percent(T.heapUsedPercent),
+        heapForMinutes: minutes(T.heapForMinutes),
+        connectDownForMinutes: minutes(T.connectDownForMinutes),
+    },
+    "must be an object such as {} or {labels: {release: kube-prometheus-stack}, coresUsedPercent: 85}",
+);
+
+/** PodMonitors, a PrometheusRule and a Grafana dashboard for the Prometheus Operator: an object (JSON text as flat config), or empty for off. */
+const monitoring = z.preprocess((v) => (v === "" || v === null ? undefined : jsonText(v)), monitoringObject.optional());
+
+export type MonitoringConfig = z.output<typeof monitoringObject>;
 
 /** Namespaces that always exist: creating them as a Namespace object fails at `pulumi up`. */
 const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -103,6 +145,7 @@ const clusterFields = {
     /** Seconds a removed worker spends decommissioning (moving blocks, finishing tasks); 0 = stop at once. */
     workerDecommissionSeconds: wholeNumber(0, 3600, "must be a whole number of seconds from 0 (off) to 3600"),
     autoscaling,
+    monitoring,
     historyServer: boolean(),
     eventLogStorageClass: z.string().refine((s) => s === "" || (DNS_SUBDOMAIN.test(s) && s.length <= 253), {
         error: "must be a StorageClass name (DNS-1123 subdomain), or empty for the target's default",
@@ -143,12 +186,14 @@ export const clusterSchema = strictObject(clusterFields, "must be an object with
             );
         }
     })
-    .transform(({ image, autoscaling, historyServer, eventLogStorageClass, eventLogSize, networkCrypto, ...c }) => ({
+    .transform(({ image, autoscaling, monitoring, historyServer, eventLogStorageClass, eventLogSize, networkCrypto, ...c }) => ({
         ...c,
         /** Encryption on the wire; its keys come from the RPC secret, so only with rpcAuth. */
         networkCrypto: c.rpcAuth && networkCrypto,
         /** Worker autoscaling; undefined = off (workerReplicas is the size). */
         autoscaling,
+        /** PodMonitors, PrometheusRule and Grafana dashboard (components/monitoring/); undefined = off. */
+        monitoring,
         image: image === "" ? undefined : image,
         workerMemoryMiB: parseMemoryMiB(c.workerMemory)!,
         masterMemoryMiB: parseMemoryMiB(c.masterMemory)!,

@@ -9,7 +9,7 @@ import { jsonText } from "./fields";
 import { checkKubeconfig } from "./kubeconfig";
 import { AMBIENT_KEYS, DEFAULT_CLUSTER_NAME, DEFAULTS, stackSchema, StackConfig, TARGET_KEYS } from "./schema";
 
-export { AUTOSCALING_MODES, AutoscalingConfig, AutoscalingMode, ClusterConfig, HistoryServerConfig } from "./cluster";
+export { AUTOSCALING_MODES, AutoscalingConfig, AutoscalingMode, ClusterConfig, HistoryServerConfig, MonitoringConfig } from "./cluster";
 export { ACR_SKUS, AcrSku, AksConfig, EksConfig, NodePoolSize, WebUiLoadBalancer } from "./targets";
 export { CLOUD_DEFAULTS, DEFAULT_CLUSTER_NAME, DEFAULTS, KNOWN_KEYS, StackConfig } from "./schema";
 export { Target, TARGETS } from "../platforms/targets";
@@ -141,6 +141,8 @@ function configKey(path: PropertyKey[], withClusters: boolean): string {
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
     let v = input;
     for (const k of path) {
+        // Object keys such as `autoscaling` arrive as JSON text when flat: look inside it.
+        v = jsonText(v);
         v = isObject(v) || Array.isArray(v) ? (v as Record<PropertyKey, unknown>)[k] : undefined;
     }
     return v;

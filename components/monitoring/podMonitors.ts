@@ -1,16 +1,16 @@
 // Pure builders for the Prometheus Operator's PodMonitor objects of one Spark cluster: one per
 // role, selecting the role's pods by the same labels the workloads use (clusterSpec.selectorLabels)
 // and scraping the UI port ("http") at Spark's PrometheusServlet path
-// (images/spark/conf/spark-defaults.conf). Not wired into SparkCluster yet.
+// (images/spark/conf/spark-defaults.conf). SparkCluster creates them when `monitoring` is on.
 import { selectorLabels } from "../clusterSpec";
+import { DEFAULT_SCRAPE_INTERVAL } from "./rules";
 
 /** The roles that serve Prometheus text. "connect" is the Connect server another change adds; pass it only where it exists. */
 export type MonitoredRole = "master" | "worker" | "history" | "connect";
 
 /** Spark's PrometheusServlet path on every UI (spark-defaults.conf). */
 export const METRICS_PATH = "/metrics/prometheus";
-/** Default scrape interval. */
-export const DEFAULT_SCRAPE_INTERVAL = "30s";
+export { DEFAULT_SCRAPE_INTERVAL };
 
 export interface PodMonitorParams {
     /** Cluster name (the pods' app.kubernetes.io/instance). */
@@ -55,11 +55,14 @@ export function podMonitor(p: PodMonitorParams): Record<string, unknown> {
                     interval: p.interval ?? DEFAULT_SCRAPE_INTERVAL,
                     // The rules select a cluster by spark_cluster (the operator adds namespace itself).
                     relabelings: [
+                        // action spelled out: the CRD defaults it, so the stored object equals the one sent.
                         {
+                            action: "replace",
                             sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_instance"],
                             targetLabel: "spark_cluster",
                         },
                         {
+                            action: "replace",
                             sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_component"],
                             targetLabel: "spark_role",
                         },
@@ -70,7 +73,27 @@ export function podMonitor(p: PodMonitorParams): Record<string, unknown> {
     };
 }
 
-/** One PodMonitor per role given (master and workers always; history/connect where the cluster runs them). */
+/** One PodMonitor per role given (see monitoredRoles for the roles a cluster gets). */
 export function podMonitors(base: Omit<PodMonitorParams, "role">, roles: readonly MonitoredRole[]): Record<string, unknown>[] {
     return roles.map((role) => podMonitor({ ...base, role }));
+}
+
+/**
+ * Hook for the Spark Connect server, which another change adds as an optional Deployment with
+ * component label `connect`: true when the cluster's config has a `connectServer` key that is on
+ * (an object, or true). Until that key exists in the schema this is always false.
+ */
+export function runsConnectServer(cluster: object): boolean {
+    const v = (cluster as { connectServer?: unknown }).connectServer;
+    return v !== undefined && v !== null && v !== false;
+}
+
+/**
+ * The roles of a cluster that serve Prometheus text: master and workers always, the Connect
+ * server where it runs. Not the History Server: it starts no metrics system, and its UI answers
+ * /metrics/prometheus with an HTML page (seen on a real 4.3.0 History Server), which would make
+ * a target that is always down.
+ */
+export function monitoredRoles(cluster: object): MonitoredRole[] {
+    return ["master", "worker", ...(runsConnectServer(cluster) ? (["connect"] as const) : [])];
 }

@@ -1,8 +1,12 @@
-// Pure builder for the PrometheusRule of one Spark cluster. Metric names are the ones Spark 4.3.0's
-// PrometheusServlet serves on the master UI (seen on a real master, see docs/monitoring.md);
-// every series carries {type="gauges"}. Not wired into SparkCluster yet.
+// Pure builder for the PrometheusRule of one Spark cluster. Metric names are the ones Spark's
+// PrometheusServlet serves on the master and worker UIs (seen on a real 4.3.0 master and worker,
+// see docs/monitoring.md); every Spark series carries {type="gauges"}. The JVM heap gauges come
+// from the JvmSource that images/spark/conf/spark-defaults.conf turns on for master and worker.
 
-/** Thresholds of the alerts. Defaults in DEFAULT_THRESHOLDS. */
+/** Default scrape interval of the PodMonitors. */
+export const DEFAULT_SCRAPE_INTERVAL = "30s";
+
+/** Thresholds of the alerts (config key `monitoring`, components/config/cluster.ts). Defaults in DEFAULT_THRESHOLDS. */
 export interface RuleThresholds {
     /** Minutes the ALIVE workers may stay below the desired count before SparkWorkersBelowDesired fires. */
     workersBelowForMinutes: number;
@@ -14,6 +18,12 @@ export interface RuleThresholds {
     coresUsedPercent: number;
     /** Minutes the cores may stay above coresUsedPercent before SparkCoresSaturated fires. */
     coresSaturatedForMinutes: number;
+    /** Percent of a daemon's maximum JVM heap in use above which SparkDaemonHeapNearLimit fires (1-100). */
+    heapUsedPercent: number;
+    /** Minutes the heap may stay above heapUsedPercent before SparkDaemonHeapNearLimit fires. */
+    heapForMinutes: number;
+    /** Minutes the Connect server may be down or unscrapable before SparkConnectServerDown fires. */
+    connectDownForMinutes: number;
 }
 
 export const DEFAULT_THRESHOLDS: RuleThresholds = {
@@ -22,7 +32,12 @@ export const DEFAULT_THRESHOLDS: RuleThresholds = {
     masterDownForMinutes: 2,
     coresUsedPercent: 90,
     coresSaturatedForMinutes: 15,
+    heapUsedPercent: 90,
+    heapForMinutes: 10,
+    connectDownForMinutes: 2,
 };
+
+const PERCENT_KEYS: readonly (keyof RuleThresholds)[] = ["coresUsedPercent", "heapUsedPercent"];
 
 export interface RuleParams {
     cluster: string;
@@ -31,9 +46,18 @@ export interface RuleParams {
     desiredWorkers: number;
     thresholds?: Partial<RuleThresholds>;
     extraLabels?: Record<string, string>;
+    /** The cluster runs a Spark Connect server (pods with component label `connect`): adds SparkConnectServerDown. */
+    connectServer?: boolean;
 }
 
-/** Metric names each rule uses (from a real Spark 4.3.0 master). */
+/** Where a metric comes from: a Spark role's PrometheusServlet, Prometheus itself, or kube-state-metrics. */
+export type MetricSource = "master" | "worker" | "master+worker" | "prometheus" | "kube-state-metrics";
+
+/**
+ * Every metric name a rule or a dashboard query uses, with where it comes from (the Spark ones
+ * seen on a real master and worker). The dashboard and the rules take their names from here only,
+ * so a check of the scraped series (node tier) covers both.
+ */
 export const METRICS = {
     aliveWorkers: "metrics_master_aliveWorkers_Value",
     workers: "metrics_master_workers_Value",
@@ -43,7 +67,57 @@ export const METRICS = {
     coresFree: "metrics_worker_coresFree_Value",
     memUsedMB: "metrics_worker_memUsed_MB_Value",
     memFreeMB: "metrics_worker_memFree_MB_Value",
+    executors: "metrics_worker_executors_Value",
+    heapUsed: "metrics_jvm_heap_used_Value",
+    heapMax: "metrics_jvm_heap_max_Value",
+    /** Prometheus' own per-target series (1 = the last scrape worked). */
+    up: "up",
+    /** kube-state-metrics: the worker Deployment's replicas as the autoscaler set them. */
+    deploymentReplicas: "kube_deployment_spec_replicas",
+    /** kube-state-metrics: the worker Deployment's available replicas. */
+    deploymentAvailable: "kube_deployment_status_replicas_available",
 } as const;
+
+export const METRIC_SOURCES: Readonly<Record<keyof typeof METRICS, MetricSource>> = {
+    aliveWorkers: "master",
+    workers: "master",
+    apps: "master",
+    waitingApps: "master",
+    coresUsed: "worker",
+    coresFree: "worker",
+    memUsedMB: "worker",
+    memFreeMB: "worker",
+    executors: "worker",
+    heapUsed: "master+worker",
+    heapMax: "master+worker",
+    up: "prometheus",
+    deploymentReplicas: "kube-state-metrics",
+    deploymentAvailable: "kube-state-metrics",
+};
+
+/** The metric names, one list (what a query may use besides recording rules `spark:*`). */
+export const METRIC_NAMES: readonly string[] = Object.values(METRICS);
+
+/** The recording rules' names (spark:alive_workers, ...): queries may use these too. */
+export const RECORDS = {
+    aliveWorkers: "spark:alive_workers",
+    waitingApps: "spark:waiting_apps",
+    apps: "spark:apps",
+    coresUsed: "spark:cores_used",
+    coresOffered: "spark:cores_offered",
+    memoryUsedMB: "spark:memory_used_mb",
+    memoryOfferedMB: "spark:memory_offered_mb",
+} as const;
+
+/** Every alert the rule may hold. */
+export const ALERTS = [
+    "SparkMasterDown",
+    "SparkWorkersBelowDesired",
+    "SparkApplicationsWaiting",
+    "SparkCoresSaturated",
+    "SparkDaemonHeapNearLimit",
+    "SparkConnectServerDown",
+] as const;
 
 function checkThresholds(t: RuleThresholds): void {
     for (const [key, value] of Object.entries(t)) {
@@ -60,27 +134,30 @@ export function ruleGroups(p: RuleParams): Record<string, unknown>[] {
     }
     const t: RuleThresholds = { ...DEFAULT_THRESHOLDS, ...(p.thresholds ?? {}) };
     checkThresholds(t);
-    if (t.coresUsedPercent > 100) {
-        throw new Error(`monitoring threshold coresUsedPercent: got ${t.coresUsedPercent}, allowed: 1-100`);
+    for (const key of PERCENT_KEYS) {
+        if (t[key] > 100) {
+            throw new Error(`monitoring threshold ${key}: got ${t[key]}, allowed: 1-100`);
+        }
     }
     const sel = `namespace="${p.namespace}",spark_cluster="${p.cluster}"`;
     const job = `{${sel}}`;
-    const record = (name: string) => `spark:${name}`;
+    const rolePods = (role: string) =>
+        `kubectl -n ${p.namespace} get pods -l app.kubernetes.io/instance=${p.cluster},app.kubernetes.io/component=${role}`;
     return [
         {
             name: `spark-${p.cluster}.records`,
             rules: [
-                { record: record("alive_workers"), expr: `max by (namespace, spark_cluster) (${METRICS.aliveWorkers}${job})` },
-                { record: record("waiting_apps"), expr: `max by (namespace, spark_cluster) (${METRICS.waitingApps}${job})` },
-                { record: record("apps"), expr: `max by (namespace, spark_cluster) (${METRICS.apps}${job})` },
-                { record: record("cores_used"), expr: `sum by (namespace, spark_cluster) (${METRICS.coresUsed}${job})` },
+                { record: RECORDS.aliveWorkers, expr: `max by (namespace, spark_cluster) (${METRICS.aliveWorkers}${job})` },
+                { record: RECORDS.waitingApps, expr: `max by (namespace, spark_cluster) (${METRICS.waitingApps}${job})` },
+                { record: RECORDS.apps, expr: `max by (namespace, spark_cluster) (${METRICS.apps}${job})` },
+                { record: RECORDS.coresUsed, expr: `sum by (namespace, spark_cluster) (${METRICS.coresUsed}${job})` },
                 {
-                    record: record("cores_offered"),
+                    record: RECORDS.coresOffered,
                     expr: `sum by (namespace, spark_cluster) (${METRICS.coresUsed}${job}) + sum by (namespace, spark_cluster) (${METRICS.coresFree}${job})`,
                 },
-                { record: record("memory_used_mb"), expr: `sum by (namespace, spark_cluster) (${METRICS.memUsedMB}${job})` },
+                { record: RECORDS.memoryUsedMB, expr: `sum by (namespace, spark_cluster) (${METRICS.memUsedMB}${job})` },
                 {
-                    record: record("memory_offered_mb"),
+                    record: RECORDS.memoryOfferedMB,
                     expr: `sum by (namespace, spark_cluster) (${METRICS.memUsedMB}${job}) + sum by (namespace, spark_cluster) (${METRICS.memFreeMB}${job})`,
                 },
             ],
@@ -95,7 +172,7 @@ export function ruleGroups(p: RuleParams): Record<string, unknown>[] {
                     labels: { severity: "critical", namespace: p.namespace, spark_cluster: p.cluster },
                     annotations: {
                         summary: `Spark master of ${p.namespace}/${p.cluster} serves no metrics`,
-                        runbook: `kubectl -n ${p.namespace} get pods -l app.kubernetes.io/instance=${p.cluster},app.kubernetes.io/component=master; read its logs (kubectl logs) and events; workers re-register by themselves once it is back.`,
+                        runbook: `${rolePods("master")}; read its logs (kubectl logs) and events; workers re-register by themselves once it is back.`,
                     },
                 },
                 {
@@ -105,7 +182,7 @@ export function ruleGroups(p: RuleParams): Record<string, unknown>[] {
                     labels: { severity: "warning" },
                     annotations: {
                         summary: `{{ $value }} ALIVE workers in ${p.namespace}/${p.cluster}, ${p.desiredWorkers} desired`,
-                        runbook: `kubectl -n ${p.namespace} get pods -l app.kubernetes.io/instance=${p.cluster},app.kubernetes.io/component=worker; a Pending pod means no room on the nodes, a crashing one: read its logs.`,
+                        runbook: `${rolePods("worker")}; a Pending pod means no room on the nodes, a crashing one: read its logs.`,
                     },
                 },
                 {
@@ -130,6 +207,31 @@ export function ruleGroups(p: RuleParams): Record<string, unknown>[] {
                             "The cluster is full: add workers (workerReplicas, or raise the autoscaler's maximum) before applications start to wait.",
                     },
                 },
+                {
+                    alert: "SparkDaemonHeapNearLimit",
+                    expr: `100 * max by (namespace, spark_cluster, spark_role, pod) (${METRICS.heapUsed}${job}) / max by (namespace, spark_cluster, spark_role, pod) (${METRICS.heapMax}${job}) > ${t.heapUsedPercent}`,
+                    for: `${t.heapForMinutes}m`,
+                    labels: { severity: "warning" },
+                    annotations: {
+                        summary: `{{ $labels.spark_role }} {{ $labels.pod }} in ${p.namespace}/${p.cluster} uses {{ $value | humanize }}% of its maximum JVM heap`,
+                        runbook:
+                            "A master holding many applications or a worker holding many executors' state needs more heap: raise masterMemory or workerMemory (the daemon heap grows with it); an OutOfMemoryError in the pod's log confirms it.",
+                    },
+                },
+                ...(p.connectServer
+                    ? [
+                          {
+                              alert: "SparkConnectServerDown",
+                              expr: `max by (namespace, spark_cluster) (${METRICS.up}{${sel},spark_role="connect"}) < 1 or absent(${METRICS.up}{${sel},spark_role="connect"})`,
+                              for: `${t.connectDownForMinutes}m`,
+                              labels: { severity: "critical", namespace: p.namespace, spark_cluster: p.cluster },
+                              annotations: {
+                                  summary: `Spark Connect server of ${p.namespace}/${p.cluster} is down or serves no metrics`,
+                                  runbook: `${rolePods("connect")}; read its logs and events; clients reconnect once it is back.`,
+                              },
+                          },
+                      ]
+                    : []),
             ],
         },
     ];

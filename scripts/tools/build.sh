@@ -4,7 +4,8 @@
 # stages in .tools/kwok-stages), pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
 # actionlint (the validate tier's workflow linter), kubelet, kube-proxy and coredns (the
 # node tier's real node). `keda-crds` builds nothing: it copies KEDA's ScaledObject CRD from
-# the pinned KEDA module into .tools/keda-crds (the e2e tier applies it).
+# the pinned KEDA module into .tools/keda-crds (the e2e tier applies it); `prom-crds` copies the
+# Prometheus Operator's PodMonitor and PrometheusRule CRDs into .tools/prom-crds the same way.
 #
 # Each binary has a stamp file (.tools/bin/.stamp-<name>) recording what it was built
 # from; a binary whose stamp matches is skipped, so a second run takes seconds and a
@@ -22,6 +23,10 @@ STAGES_DIR="$TOOLS_DIR/kwok-stages"
 KEDA_CRDS_DIR="$TOOLS_DIR/keda-crds"
 # The CRDs taken from the KEDA module's config/crd/bases (our program renders only ScaledObjects).
 KEDA_CRDS=(keda.sh_scaledobjects.yaml)
+PROM_CRDS_DIR="$TOOLS_DIR/prom-crds"
+# The CRDs taken from the Prometheus Operator module's example/prometheus-operator-crd (what
+# components/monitoring/ renders).
+PROM_CRDS=(monitoring.coreos.com_podmonitors.yaml monitoring.coreos.com_prometheusrules.yaml)
 mkdir -p "$TOOLS_BIN" "$SRC_DIR"
 
 # Binaries are written to a temporary name and renamed when complete; an interrupted
@@ -59,7 +64,7 @@ tool_of() {
     [[ "$name" == "$c" ]] && { echo kubernetes; return; }
   done
   case "$name" in
-    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok | actionlint | coredns | keda-crds) echo "$name" ;;
+    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok | actionlint | coredns | keda-crds | prom-crds) echo "$name" ;;
     *) die "unknown tool: $name" ;;
   esac
 }
@@ -98,6 +103,10 @@ stamp_for() {
     printf 'keda %s: %s\n' "$KEDA_VERSION" "${KEDA_CRDS[*]}"
     return
   fi
+  if [[ "$tool" == prom-crds ]]; then
+    printf 'prometheus-operator %s: %s\n' "$PROMETHEUS_OPERATOR_VERSION" "${PROM_CRDS[*]}"
+    return
+  fi
   case "$tool" in
     pulumi) printf 'pulumi %s' "$PULUMI_VERSION" ;;
     pulumi-language-nodejs) printf 'sdk %s' "$PULUMI_LANGUAGE_NODEJS_SDK_VERSION" ;;
@@ -121,6 +130,12 @@ up_to_date() {
     done
     return 0
   fi
+  if [[ "$name" == prom-crds ]]; then
+    for f in "${PROM_CRDS[@]}"; do
+      [[ -f "$PROM_CRDS_DIR/$f" ]] || return 1
+    done
+    return 0
+  fi
   [[ -x "$TOOLS_BIN/$name" ]] || return 1
   if [[ "$name" == kwok ]]; then
     [[ -f "$STAGES_DIR/node-initialize.yaml" && -f "$STAGES_DIR/pod-ready.yaml" ]] || return 1
@@ -136,6 +151,10 @@ build_one() {
   start="$(now_ms)"
   if [[ "$tool" == keda-crds ]]; then
     copy_keda_crds
+    verb=copied
+  elif [[ "$tool" == prom-crds ]]; then
+    copy_crds "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+      example/prometheus-operator-crd "$PROM_CRDS_DIR" "${PROM_CRDS[@]}"
     verb=copied
   elif [[ "$tool" == kwok ]]; then
     build_kwok
@@ -204,26 +223,34 @@ build_coredns() {
   mv -f "$gobin/coredns" "$TOOLS_BIN/coredns"
 }
 
-# keda-crds: KEDA's CRDs straight from the pinned module (the Go module proxy serves it, with
-# its checksum checked like any other module), so they follow KEDA_VERSION. Not committed.
-copy_keda_crds() {
-  local module="github.com/kedacore/keda/v2@$KEDA_VERSION" tmp="$TOOLS_DIR/.tmp-keda-crds" dir f
-  dir="$(module_dir "$module")/config/crd/bases"
+# copy_crds MODULE@VERSION SUBDIR DEST FILE...: CRDs straight from a pinned module (the Go
+# module proxy serves it, with its checksum checked like any other module), so they follow
+# the pin in versions.env. Not committed.
+copy_crds() {
+  local module="$1" subdir="$2" dest="$3" tmp dir f
+  shift 3
+  tmp="$TOOLS_DIR/.tmp-$(basename "$dest")"
+  dir="$(module_dir "$module")/$subdir"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  for f in "${KEDA_CRDS[@]}"; do
-    [[ -f "$dir/$f" ]] || die "$module has no config/crd/bases/$f"
+  for f in "$@"; do
+    [[ -f "$dir/$f" ]] || die "$module has no $subdir/$f"
     install -m 644 "$dir/$f" "$tmp/$f"
   done
-  rm -rf "$KEDA_CRDS_DIR"
-  mv -f "$tmp" "$KEDA_CRDS_DIR"
-  log "keda-crds: ${KEDA_CRDS[*]} of $module copied to $KEDA_CRDS_DIR"
+  rm -rf "$dest"
+  mv -f "$tmp" "$dest"
+  log "$(basename "$dest"): $* of $module copied to $dest"
+}
+
+# keda-crds: KEDA's CRDs, following KEDA_VERSION.
+copy_keda_crds() {
+  copy_crds "github.com/kedacore/keda/v2@$KEDA_VERSION" config/crd/bases "$KEDA_CRDS_DIR" "${KEDA_CRDS[@]}"
 }
 
 all_names() {
   echo etcd
   printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns keda-crds | tr ' ' '\n'
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns keda-crds prom-crds | tr ' ' '\n'
 }
 
 names=("$@")

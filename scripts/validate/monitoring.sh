@@ -21,9 +21,10 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 start="$(now_ms)"
-TS_NODE_TRANSPILE_ONLY=1 npx ts-node scripts/validate/monitoring-rules.ts "$work/rules.json" ||
+TS_NODE_TRANSPILE_ONLY=1 npx ts-node scripts/validate/monitoring-rules.ts "$work/rules.json" "$work/dashboard.json" ||
   die "rendering the monitoring rules failed"
 cp scripts/validate/monitoring-rules.test.yml "$work/"
 promtool check rules "$work/rules.json" || die "promtool check rules failed"
+promtool check rules "$work/dashboard.json" || die "promtool could not parse a dashboard query"
 (cd "$work" && promtool test rules monitoring-rules.test.yml) || die "promtool test rules failed"
 log "monitoring rules checked and tested by $(promtool --version 2>&1 | head -n 1) ($(since "$start"))"

@@ -15,6 +15,10 @@ export const TOOLS_DIR = process.env.SPARK_TOOLS_DIR ?? path.join(ROOT, ".tools"
 export const TOOLS_BIN = path.join(TOOLS_DIR, "bin");
 /** KEDA's ScaledObject CRD, copied from the pinned KEDA module by `scripts/tools/build.sh keda-crds`. */
 export const KEDA_SCALEDOBJECT_CRD = path.join(TOOLS_DIR, "keda-crds", "keda.sh_scaledobjects.yaml");
+/** The Prometheus Operator's PodMonitor and PrometheusRule CRDs (PROMETHEUS_OPERATOR_VERSION; scripts/tools/build.sh prom-crds). */
+export const PROM_CRDS = ["podmonitors", "prometheusrules"].map((k) =>
+    path.join(TOOLS_DIR, "prom-crds", `monitoring.coreos.com_${k}.yaml`),
+);
 /** Its own cluster dir, so a cluster left up by `npm run try` is never touched by tests. */
 export const CLUSTER_DIR = process.env.SPARK_E2E_CLUSTER_DIR ?? path.join(ROOT, ".local", "e2e-cluster");
 export const KUBECONFIG = path.join(CLUSTER_DIR, "kubeconfig");
@@ -139,9 +143,30 @@ export function removeKedaCrd(): void {
     kubectl(["delete", "--ignore-not-found", "--wait=true", "--timeout=60s", "-f", KEDA_SCALEDOBJECT_CRD]);
 }
 
+/** Applies the Prometheus Operator's PodMonitor and PrometheusRule CRDs and waits until they serve. */
+export function installPromCrds(): void {
+    for (const crd of PROM_CRDS) {
+        kubectl(["apply", "--server-side", "-f", crd]);
+    }
+    kubectl([
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        "crd/podmonitors.monitoring.coreos.com",
+        "crd/prometheusrules.monitoring.coreos.com",
+    ]);
+}
+
+/** Removes them (and so any PodMonitor or PrometheusRule left) and waits until they are gone. */
+export function removePromCrds(): void {
+    for (const crd of PROM_CRDS) {
+        kubectl(["delete", "--ignore-not-found", "--wait=true", "--timeout=60s", "-f", crd]);
+    }
+}
+
 function missingTools(): string[] {
     const bins = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "kubectl", "kube-apiserver", "etcd", "kwok"];
-    return [...bins.map((t) => path.join(TOOLS_BIN, t)), KEDA_SCALEDOBJECT_CRD]
+    return [...bins.map((t) => path.join(TOOLS_BIN, t)), KEDA_SCALEDOBJECT_CRD, ...PROM_CRDS]
         .filter((f) => !fs.existsSync(f))
         .map((f) => path.relative(TOOLS_DIR, f));
 }

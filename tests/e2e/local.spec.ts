@@ -6,6 +6,7 @@ import * as path from "path";
 import {
     initStack,
     installKedaCrd,
+    installPromCrds,
     kubectl,
     kubectlJson,
     localStackConfig,
@@ -14,6 +15,7 @@ import {
     pulumi,
     readStackConfig,
     removeKedaCrd,
+    removePromCrds,
     stackResources,
     waitFor,
     writeStackConfig,
@@ -291,6 +293,71 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         pulumi(["up", "--yes", "--skip-preview", "--refresh", "--stack", STACK]);
         await waitFor("two workers again", 60_000, () => available("spark-worker") === 2);
         removeKedaCrd();
+    });
+
+    it("2e. monitoring: without the Prometheus Operator's CRDs up fails naming the kind; with them (real schemas) the PodMonitors, rule and dashboard are admitted as sent, and turning it off removes them", () => {
+        const MONITORING = { labels: { release: "kps" }, workersBelowForMinutes: 3 };
+        setConfig({ monitoring: MONITORING });
+        // No CRDs: the API server refuses the kind, and up says so (the documented behaviour).
+        const refused = pulumi(["up", "--yes", "--skip-preview", "--stack", STACK], { allowFail: true });
+        assert.notStrictEqual(refused.code, 0, "up should fail without the PodMonitor CRD");
+        assert.match(refused.stdout + refused.stderr, /monitoring\.coreos\.com\/v1:(PodMonitor|PrometheusRule)/);
+
+        installPromCrds();
+        up();
+        const sentOf = (type: string) => stackResources(STACK).filter((r) => r.type === type);
+        const sentMonitors = sentOf("kubernetes:monitoring.coreos.com/v1:PodMonitor");
+        // Master and workers; the History Server (on since 2d) serves no Prometheus text, so none for it.
+        assert.deepStrictEqual(sentMonitors.map((r) => r.inputs.metadata.name).sort(), ["spark-master", "spark-worker"]);
+        for (const sent of sentMonitors) {
+            const stored = kubectlJson(["-n", NS, "get", "podmonitors.monitoring.coreos.com", sent.inputs.metadata.name]);
+            // Stored exactly as sent: the schema prunes unknown fields, so a dropped field would show.
+            assert.deepStrictEqual(stored.spec, sent.inputs.spec);
+            assert.strictEqual(stored.metadata.labels.release, "kps");
+        }
+        const [sentRule] = sentOf("kubernetes:monitoring.coreos.com/v1:PrometheusRule");
+        const rule = kubectlJson(["-n", NS, "get", "prometheusrules.monitoring.coreos.com", "spark-spark"]);
+        assert.deepStrictEqual(rule.spec, sentRule.inputs.spec);
+        assert.ok(rule.spec.groups[1].rules.some((r: any) => r.alert === "SparkWorkersBelowDesired" && r.for === "3m"));
+        const cm = kubectlJson(["-n", NS, "get", "configmap", "spark-spark-dashboard"]);
+        assert.strictEqual(cm.metadata.labels.grafana_dashboard, "1");
+        assert.strictEqual(JSON.parse(cm.data["spark-spark-local-spark.json"]).uid, "spark-spark-local-spark");
+
+        // Strict validation of the same objects, and controls showing the schemas are enforced.
+        const create = (kind: string, spec: Record<string, unknown>) =>
+            kubectl(["create", "--dry-run=server", "--validate=strict", "-f", "-"], {
+                allowFail: true,
+                input: JSON.stringify({ apiVersion: "monitoring.coreos.com/v1", kind, metadata: { name: "check", namespace: NS }, spec }),
+            });
+        const worker = sentMonitors.find((r) => r.inputs.metadata.name === "spark-worker").inputs.spec;
+        for (const [kind, spec] of [
+            ["PodMonitor", worker],
+            ["PrometheusRule", sentRule.inputs.spec],
+        ] as const) {
+            const strict = create(kind, spec);
+            assert.strictEqual(strict.code, 0, `${kind}: ${strict.stderr}`);
+        }
+        const unknownField = create("PodMonitor", {
+            ...worker,
+            podMetricsEndpoints: [{ ...worker.podMetricsEndpoints[0], metricsPath: "/x" }],
+        });
+        assert.notStrictEqual(unknownField.code, 0, "an unknown field should be refused");
+        assert.match(unknownField.stderr, /unknown field "spec.podMetricsEndpoints\[0\].metricsPath"/);
+        const badRule = create("PrometheusRule", { groups: [{ name: "g", rules: [{ alert: "A", expr: "up", for: "five minutes" }] }] });
+        assert.notStrictEqual(badRule.code, 0, "a malformed duration should be refused");
+        assert.match(badRule.stderr, /spec.groups\[0\].rules\[0\].for/);
+
+        // Turning it off removes every monitoring object.
+        setConfig({ monitoring: undefined });
+        up();
+        assert.strictEqual(kubectl(["-n", NS, "get", "podmonitors.monitoring.coreos.com", "-o", "name"]).stdout.trim(), "");
+        assert.strictEqual(kubectl(["-n", NS, "get", "prometheusrules.monitoring.coreos.com", "-o", "name"]).stdout.trim(), "");
+        assert.notStrictEqual(kubectl(["-n", NS, "get", "configmap", "spark-spark-dashboard"], { allowFail: true }).code, 0);
+        assert.deepStrictEqual(
+            stackResources(STACK).filter((r) => r.type.startsWith("kubernetes:monitoring.coreos.com/")),
+            [],
+        );
+        removePromCrds();
     });
 
     it("6. a consumer stack reads the outputs through a StackReference and runs a spark-submit Job", () => {

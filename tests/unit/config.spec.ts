@@ -64,6 +64,7 @@ describe("config", () => {
                 networkCrypto: true,
                 workerDecommissionSeconds: 60,
                 autoscaling: undefined,
+                monitoring: undefined,
                 historyServer: undefined,
             },
         ]);

@@ -103,7 +103,13 @@ describe("examples/spark-job: builders", () => {
 
     it("makes the driver encrypt where the cluster does (networkCrypto), which an encrypting cluster requires", async () => {
         const spec = await resolve(
-            jobSpec({ ...settings, image: TAG_IMAGE, scriptConfigMap: "spark-pi-abc", authSecretName: "spark-rpc-auth", networkCrypto: true }),
+            jobSpec({
+                ...settings,
+                image: TAG_IMAGE,
+                scriptConfigMap: "spark-pi-abc",
+                authSecretName: "spark-rpc-auth",
+                networkCrypto: true,
+            }),
         );
         assert.deepStrictEqual(spec.template.spec.containers[0].env.slice(1), [
             { name: "SPARK_AUTH_SECRET_FILE", value: "/etc/spark/auth/secret" },

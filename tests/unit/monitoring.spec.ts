@@ -33,10 +33,12 @@ describe("monitoring builders", () => {
                         interval: "30s",
                         relabelings: [
                             {
+                                action: "replace",
                                 sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_instance"],
                                 targetLabel: "spark_cluster",
                             },
                             {
+                                action: "replace",
                                 sourceLabels: ["__meta_kubernetes_pod_label_app_kubernetes_io_component"],
                                 targetLabel: "spark_role",
                             },
@@ -69,6 +71,7 @@ describe("monitoring builders", () => {
                 ["SparkWorkersBelowDesired", "1m"],
                 ["SparkApplicationsWaiting", `${DEFAULT_THRESHOLDS.appsWaitingForMinutes}m`],
                 ["SparkCoresSaturated", `${DEFAULT_THRESHOLDS.coresSaturatedForMinutes}m`],
+                ["SparkDaemonHeapNearLimit", `${DEFAULT_THRESHOLDS.heapForMinutes}m`],
             ],
         );
         assert.strictEqual(
