@@ -199,9 +199,25 @@ export function workerTerminationGraceSeconds(cluster: ClusterConfig): number {
     return cluster.workerDecommissionSeconds + 30;
 }
 
+/**
+ * Local disk of each pod, in MiB: its emptyDirs get these sizeLimits, and its container an
+ * ephemeral-storage request = limit of their sum plus room for its logs. A worker's /tmp is
+ * where Spark spills and writes shuffle files (java.io.tmpdir, Spark's default local dir):
+ * it gets `workerScratchSize`. A pod past its limit is evicted alone, instead of a full node
+ * disk evicting every pod on the node.
+ */
+export function scratchMiB(cluster: ClusterConfig, component: Component): { work: number; tmp: number; total: number } {
+    // work/: executors' stdout/stderr and the application files they fetch; unused by the others.
+    const work = component === "worker" ? 2048 : 256;
+    const tmp = component === "worker" ? cluster.workerScratchMiB : 1024;
+    return { work, tmp, total: work + tmp + CONTAINER_LOGS_MIB };
+}
+/** The container's own logs (the root filesystem is read-only, so nothing else). */
+const CONTAINER_LOGS_MIB = 512;
+
 /** requests = limits: Guaranteed QoS, so the kubelet never evicts a busy worker first. */
-function resources(cores: number, memory: string) {
-    const r = { cpu: String(cores), memory };
+function resources(cores: number, memory: string, ephemeralMiB: number) {
+    const r = { cpu: String(cores), memory, "ephemeral-storage": `${ephemeralMiB}Mi` };
     return { requests: r, limits: r };
 }
 
@@ -277,7 +293,7 @@ export function sparkContainer(cluster: ClusterConfig, component: Component, inp
             args: ["history"],
             env: historyEnv(),
             ports: [{ name: "http", containerPort: PORTS.historyWebUi, protocol: "TCP" }],
-            resources: resources(HISTORY_CORES, `${HISTORY_MEMORY_MIB}Mi`),
+            resources: resources(HISTORY_CORES, `${HISTORY_MEMORY_MIB}Mi`, scratchMiB(cluster, "history").total),
             ...probes("history"),
             securityContext: containerSecurity,
             volumeMounts: volumeMounts(cluster, component),
@@ -294,7 +310,9 @@ export function sparkContainer(cluster: ClusterConfig, component: Component, inp
             { name: "rpc", containerPort: master ? PORTS.masterRpc : PORTS.workerRpc, protocol: "TCP" },
             { name: "http", containerPort: master ? PORTS.masterWebUi : PORTS.workerWebUi, protocol: "TCP" },
         ],
-        resources: master ? resources(cluster.masterCores, cluster.masterMemory) : resources(cluster.workerCores, cluster.workerMemory),
+        resources: master
+            ? resources(cluster.masterCores, cluster.masterMemory, scratchMiB(cluster, "master").total)
+            : resources(cluster.workerCores, cluster.workerMemory, scratchMiB(cluster, "worker").total),
         ...probes(component),
         securityContext: containerSecurity,
         volumeMounts: volumeMounts(cluster, component),
@@ -307,6 +325,7 @@ export function sparkContainer(cluster: ClusterConfig, component: Component, inp
  */
 export function podSpec(
     cluster: ClusterConfig,
+    component: Component,
     serviceAccountName: Input<string>,
     container: Container,
     extra: Partial<PodSpec> = {},
@@ -324,16 +343,17 @@ export function podSpec(
             seccompProfile: { type: "RuntimeDefault" },
         },
         containers: [container],
-        volumes: podVolumes(cluster).filter((v) => mounted.has(v.name)),
+        volumes: podVolumes(cluster, component).filter((v) => mounted.has(v.name)),
         ...extra,
     };
 }
 
 /** Every volume a cluster's pods may mount; each pod gets the ones its container mounts. */
-function podVolumes(cluster: ClusterConfig): (k8s.types.input.core.v1.Volume & { name: string })[] {
+function podVolumes(cluster: ClusterConfig, component: Component): (k8s.types.input.core.v1.Volume & { name: string })[] {
+    const scratch = scratchMiB(cluster, component);
     return [
-        { name: "work", emptyDir: {} },
-        { name: "tmp", emptyDir: {} },
+        { name: "work", emptyDir: { sizeLimit: `${scratch.work}Mi` } },
+        { name: "tmp", emptyDir: { sizeLimit: `${scratch.tmp}Mi` } },
         // Group-readable for the image's group only (fsGroup), never world-readable.
         ...(cluster.rpcAuth ? [{ name: "rpc-auth", secret: { secretName: authSecretName(cluster), defaultMode: 0o440 } }] : []),
         ...(cluster.historyServer ? [{ name: "event-logs", persistentVolumeClaim: { claimName: eventLogClaimName(cluster) } }] : []),
@@ -361,12 +381,18 @@ export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): R
     const history = cluster.historyServer ? 1 : 0;
     const cpu = cluster.masterCores + cluster.workerCores * workerSlots + HISTORY_CORES * history;
     const memoryMiB = cluster.masterMemoryMiB + cluster.workerMemoryMiB * workerSlots + HISTORY_MEMORY_MIB * history;
+    const diskMiB =
+        scratchMiB(cluster, "master").total +
+        scratchMiB(cluster, "worker").total * workerSlots +
+        scratchMiB(cluster, "history").total * history;
     return {
         pods: String(1 + workerSlots + history),
         "requests.cpu": String(cpu),
         "limits.cpu": String(cpu),
         "requests.memory": `${memoryMiB}Mi`,
         "limits.memory": `${memoryMiB}Mi`,
+        "requests.ephemeral-storage": `${diskMiB}Mi`,
+        "limits.ephemeral-storage": `${diskMiB}Mi`,
         "services.nodeports": "0",
         // Load balancers cost money and face networks: only the opted-in UI Service may have one.
         "services.loadbalancers": webUiLoadBalancer ? "1" : "0",
@@ -377,14 +403,15 @@ export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): R
 export function limitRangeSpec(cluster: ClusterConfig): k8s.types.input.core.v1.LimitRangeSpec {
     const maxCores = Math.max(cluster.masterCores, cluster.workerCores);
     const maxMemoryMiB = Math.max(cluster.masterMemoryMiB, cluster.workerMemoryMiB);
-    const defaults = { cpu: "1", memory: `${Math.min(1024, maxMemoryMiB)}Mi` };
+    const maxDiskMiB = scratchMiB(cluster, "worker").total;
+    const defaults = { cpu: "1", memory: `${Math.min(1024, maxMemoryMiB)}Mi`, "ephemeral-storage": "1Gi" };
     return {
         limits: [
             {
                 type: "Container",
                 default: defaults,
                 defaultRequest: defaults,
-                max: { cpu: String(maxCores), memory: `${maxMemoryMiB}Mi` },
+                max: { cpu: String(maxCores), memory: `${maxMemoryMiB}Mi`, "ephemeral-storage": `${maxDiskMiB}Mi` },
             },
         ],
     };

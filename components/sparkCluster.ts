@@ -118,7 +118,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                     selector: { matchLabels: spec.selectorLabels(c.name, "master") },
                     template: {
                         metadata: { labels: masterLabels, annotations: spec.scrapeAnnotations("master") },
-                        spec: spec.podSpec(c, sa.metadata.name, spec.sparkContainer(c, "master", inputs)),
+                        spec: spec.podSpec(c, "master", sa.metadata.name, spec.sparkContainer(c, "master", inputs)),
                     },
                 },
             },
@@ -189,7 +189,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                     selector: { matchLabels: spec.selectorLabels(c.name, "worker") },
                     template: {
                         metadata: { labels: workerLabels, annotations: spec.scrapeAnnotations("worker") },
-                        spec: spec.podSpec(c, sa.metadata.name, spec.sparkContainer(c, "worker", inputs), {
+                        spec: spec.podSpec(c, "worker", sa.metadata.name, spec.sparkContainer(c, "worker", inputs), {
                             topologySpreadConstraints: spec.workerSpread(c),
                             terminationGracePeriodSeconds: spec.workerTerminationGraceSeconds(c),
                         }),
@@ -342,7 +342,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                     selector: { matchLabels: spec.selectorLabels(c.name, "history") },
                     template: {
                         metadata: { labels },
-                        spec: spec.podSpec(c, sa.metadata.name, spec.sparkContainer(c, "history", inputs)),
+                        spec: spec.podSpec(c, "history", sa.metadata.name, spec.sparkContainer(c, "history", inputs)),
                     },
                 },
             },

@@ -150,6 +150,11 @@ const clusterFields = {
     eventLogStorageClass: z.string().refine((s) => s === "" || (DNS_SUBDOMAIN.test(s) && s.length <= 253), {
         error: "must be a StorageClass name (DNS-1123 subdomain), or empty for the target's default",
     }),
+    /** Local disk for a worker's shuffle files and spills (its /tmp emptyDir's sizeLimit). */
+    workerScratchSize: text(/^([1-9]\d*)(Mi|Gi|Ti)$/, "must be a size of at least 1Gi in Mi, Gi or Ti, such as 8Gi").refine(
+        (s) => !s.endsWith("Mi") || parseInt(s, 10) >= 1024,
+        { error: "must be a size of at least 1Gi in Mi, Gi or Ti, such as 8Gi" },
+    ),
     eventLogSize: text(/^([1-9]\d*)(Mi|Gi|Ti)$/, "must be a size of at least 1Gi in Mi, Gi or Ti, such as 10Gi").refine(
         (s) => !s.endsWith("Mi") || parseInt(s, 10) >= 1024,
         { error: "must be a size of at least 1Gi in Mi, Gi or Ti, such as 10Gi" },
@@ -197,6 +202,7 @@ export const clusterSchema = strictObject(clusterFields, "must be an object with
         image: image === "" ? undefined : image,
         workerMemoryMiB: parseMemoryMiB(c.workerMemory)!,
         masterMemoryMiB: parseMemoryMiB(c.masterMemory)!,
+        workerScratchMiB: parseMemoryMiB(c.workerScratchSize)!,
         /** The History Server and the ReadWriteMany claim drivers write event logs to; undefined = off. */
         historyServer: historyServer
             ? {

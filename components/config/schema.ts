@@ -31,6 +31,7 @@ export const DEFAULTS = {
     historyServer: false,
     eventLogStorageClass: "",
     eventLogSize: "10Gi",
+    workerScratchSize: "4Gi",
     webUiLoadBalancer: false,
     webUiLoadBalancerInternal: true,
     eksKubernetesVersion: "1.34",

@@ -56,6 +56,8 @@ describe("config", () => {
                 workerCores: 1,
                 workerMemory: "2Gi",
                 workerMemoryMiB: 2048,
+                workerScratchSize: "4Gi",
+                workerScratchMiB: 4096,
                 masterCores: 1,
                 masterMemory: "1Gi",
                 masterMemoryMiB: 1024,
@@ -157,6 +159,13 @@ describe("config", () => {
             ["workerMaxUnavailable 0", { workerMaxUnavailable: "0" }, "workerMaxUnavailable", /whole number >= 1/],
             ["rpcAuth not a boolean", { rpcAuth: "yes" }, "rpcAuth", /"yes": must be true or false/],
             ["networkCrypto not a boolean", { networkCrypto: "aes" }, "networkCrypto", /"aes": must be true or false/],
+            ["workerScratchSize below 1Gi", { workerScratchSize: "512Mi" }, "workerScratchSize", /"512Mi": must be a size of at least 1Gi/],
+            [
+                "workerScratchSize in bytes",
+                { workerScratchSize: "4G" },
+                "workerScratchSize",
+                /"4G": must be a size of at least 1Gi in Mi, Gi or Ti/,
+            ],
             [
                 "negative workerDecommissionSeconds",
                 { workerDecommissionSeconds: "-5" },

@@ -116,7 +116,8 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
                 ["http", 8080],
             ],
         );
-        assert.deepStrictEqual(c.resources, { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } });
+        const masterSize = { cpu: "1", memory: "1Gi", "ephemeral-storage": "1792Mi" };
+        assert.deepStrictEqual(c.resources, { requests: masterSize, limits: masterSize });
         assert.deepStrictEqual(env(c), {
             SPARK_LOCAL_IP: { fieldRef: { fieldPath: "status.podIP" } },
             SPARK_MASTER_HOST: { fieldRef: { fieldPath: "status.podIP" } },
@@ -163,7 +164,18 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
         }
         const c = w.spec.template.spec.containers[0];
         assert.deepStrictEqual(c.args, ["worker"]);
-        assert.deepStrictEqual(c.resources, { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } });
+        // Scratch (/tmp) 4Gi + work/ 2Gi + 512Mi of logs: the pod alone is evicted past it.
+        const sized = { cpu: "1", memory: "1Gi", "ephemeral-storage": "6656Mi" };
+        assert.deepStrictEqual(c.resources, { requests: sized, limits: sized });
+        const volumes = w.spec.template.spec.volumes;
+        assert.deepStrictEqual(
+            volumes.find((v: any) => v.name === "tmp"),
+            { name: "tmp", emptyDir: { sizeLimit: "4096Mi" } },
+        );
+        assert.deepStrictEqual(
+            volumes.find((v: any) => v.name === "work"),
+            { name: "work", emptyDir: { sizeLimit: "2048Mi" } },
+        );
         assert.deepStrictEqual(env(c), {
             SPARK_LOCAL_IP: { fieldRef: { fieldPath: "status.podIP" } },
             SPARK_MASTER_URL: "spark://spark-master.spark-dev.svc.cluster.local:7077",
@@ -320,22 +332,24 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             pdb.spec.selector.matchLabels,
             one(e.resources, DEPLOYMENT, "spark-worker").inputs.spec.selector.matchLabels,
         );
-        // master 1 core/1Gi + (4 max workers + 1 client) x 1 core/1Gi
+        // master 1 core/1Gi/1792Mi disk + (4 max workers + 1 rollout surge) x 1 core/1Gi/6656Mi disk
         assert.deepStrictEqual(one(e.resources, "kubernetes:core/v1:ResourceQuota").inputs.spec.hard, {
             pods: "6",
             "requests.cpu": "6",
             "limits.cpu": "6",
             "requests.memory": "6144Mi",
             "limits.memory": "6144Mi",
+            "requests.ephemeral-storage": "35072Mi",
+            "limits.ephemeral-storage": "35072Mi",
             "services.nodeports": "0",
             "services.loadbalancers": "0",
         });
         assert.deepStrictEqual(one(e.resources, "kubernetes:core/v1:LimitRange").inputs.spec.limits, [
             {
                 type: "Container",
-                default: { cpu: "1", memory: "1024Mi" },
-                defaultRequest: { cpu: "1", memory: "1024Mi" },
-                max: { cpu: "1", memory: "1024Mi" },
+                default: { cpu: "1", memory: "1024Mi", "ephemeral-storage": "1Gi" },
+                defaultRequest: { cpu: "1", memory: "1024Mi", "ephemeral-storage": "1Gi" },
+                max: { cpu: "1", memory: "1024Mi", "ephemeral-storage": "6656Mi" },
             },
         ]);
     });
@@ -410,7 +424,8 @@ describe("SparkCluster with the History Server", () => {
             SPARK_DAEMON_MEMORY: "768m",
             SPARK_HISTORY_OPTS: "-Dspark.history.fs.cleaner.enabled=true -Dspark.history.fs.cleaner.maxAge=7d",
         });
-        assert.deepStrictEqual(c.resources, { requests: { cpu: "0.5", memory: "1024Mi" }, limits: { cpu: "0.5", memory: "1024Mi" } });
+        const historySize = { cpu: "0.5", memory: "1024Mi", "ephemeral-storage": "1792Mi" };
+        assert.deepStrictEqual(c.resources, { requests: historySize, limits: historySize });
         assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true);
         assert.strictEqual(c.securityContext.runAsNonRoot, true);
         assert.strictEqual(pod.automountServiceAccountToken, false);
