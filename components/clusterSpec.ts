@@ -9,7 +9,7 @@ type Input<T> = pulumi.Input<T>;
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 
-export type Component = "master" | "worker" | "history";
+export type Component = "master" | "worker" | "history" | "connect";
 
 export const PORTS = {
     masterRpc: 7077,
@@ -17,7 +17,19 @@ export const PORTS = {
     workerRpc: 7078,
     workerWebUi: 8081,
     historyWebUi: 18080,
+    /** Spark Connect's gRPC port (components/connect.ts). */
+    connect: 15002,
+    /** The Connect server's own Spark UI (a driver's UI). */
+    connectUi: 4040,
 } as const;
+
+/** Private address ranges: what an internal load balancer forwards from (never the internet). */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
+
+/** Name of the Secret holding the token Spark Connect clients send. */
+export function connectTokenSecretName(cluster: ClusterConfig): string {
+    return `${cluster.name}-connect-token`;
+}
 
 /** The image's non-root user (images/spark/Dockerfile). */
 export const SPARK_UID = 185;
@@ -190,7 +202,7 @@ export function workerTerminationGraceSeconds(cluster: ClusterConfig): number {
 }
 
 /** requests = limits: Guaranteed QoS, so the kubelet never evicts a busy worker first. */
-function resources(cores: number, memory: string) {
+export function resources(cores: number, memory: string) {
     const r = { cpu: String(cores), memory };
     return { requests: r, limits: r };
 }
@@ -205,7 +217,7 @@ function probes(port: string) {
     };
 }
 
-const containerSecurity = {
+export const containerSecurity = {
     runAsNonRoot: true,
     runAsUser: SPARK_UID,
     runAsGroup: SPARK_UID,
@@ -215,7 +227,7 @@ const containerSecurity = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-function volumeMounts(cluster: ClusterConfig, component: Component): k8s.types.input.core.v1.VolumeMount[] {
+function volumeMounts(cluster: ClusterConfig, component: Exclude<Component, "connect">): k8s.types.input.core.v1.VolumeMount[] {
     if (component === "history") {
         // No RPC: the History Server only reads event logs (and deletes expired ones).
         return [
@@ -234,7 +246,7 @@ function volumeMounts(cluster: ClusterConfig, component: Component): k8s.types.i
 }
 
 /** Prometheus scrape annotations for the pod templates (Spark's PrometheusServlet, images/spark/conf). */
-export function scrapeAnnotations(component: Exclude<Component, "history">): Record<string, string> {
+export function scrapeAnnotations(component: "master" | "worker"): Record<string, string> {
     return {
         "prometheus.io/scrape": "true",
         "prometheus.io/port": String(component === "master" ? PORTS.masterWebUi : PORTS.workerWebUi),
@@ -248,7 +260,7 @@ export interface ContainerInputs {
 }
 
 /** The one container of a master, worker or History Server pod: the image's role, its env, ports, size and probes. */
-export function sparkContainer(cluster: ClusterConfig, component: Component, inputs: ContainerInputs): Container {
+export function sparkContainer(cluster: ClusterConfig, component: Exclude<Component, "connect">, inputs: ContainerInputs): Container {
     if (component === "history") {
         return {
             name: "spark-history",
@@ -317,6 +329,10 @@ function podVolumes(cluster: ClusterConfig): (k8s.types.input.core.v1.Volume & {
         // Group-readable for the image's group only (fsGroup), never world-readable.
         ...(cluster.rpcAuth ? [{ name: "rpc-auth", secret: { secretName: authSecretName(cluster), defaultMode: 0o440 } }] : []),
         ...(cluster.historyServer ? [{ name: "event-logs", persistentVolumeClaim: { claimName: eventLogClaimName(cluster) } }] : []),
+        // The Connect token: only the Connect server mounts it.
+        ...(cluster.connect
+            ? [{ name: "connect-token", secret: { secretName: connectTokenSecretName(cluster), defaultMode: 0o440 } }]
+            : []),
     ];
 }
 
@@ -339,24 +355,27 @@ export function workerSpread(cluster: ClusterConfig): k8s.types.input.core.v1.To
 export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): Record<string, string> {
     const workerSlots = cluster.maxWorkerReplicas + 1;
     const history = cluster.historyServer ? 1 : 0;
-    const cpu = cluster.masterCores + cluster.workerCores * workerSlots + HISTORY_CORES * history;
-    const memoryMiB = cluster.masterMemoryMiB + cluster.workerMemoryMiB * workerSlots + HISTORY_MEMORY_MIB * history;
+    const connect = cluster.connect;
+    const cpu = cluster.masterCores + cluster.workerCores * workerSlots + HISTORY_CORES * history + (connect?.serverCores ?? 0);
+    const memoryMiB =
+        cluster.masterMemoryMiB + cluster.workerMemoryMiB * workerSlots + HISTORY_MEMORY_MIB * history + (connect?.memoryMiB ?? 0);
+    const loadBalancers = (webUiLoadBalancer ? 1 : 0) + (connect?.loadBalancer === true ? 1 : 0);
     return {
-        pods: String(1 + workerSlots + history),
+        pods: String(1 + workerSlots + history + (connect ? 1 : 0)),
         "requests.cpu": String(cpu),
         "limits.cpu": String(cpu),
         "requests.memory": `${memoryMiB}Mi`,
         "limits.memory": `${memoryMiB}Mi`,
         "services.nodeports": "0",
-        // Load balancers cost money and face networks: only the opted-in UI Service may have one.
-        "services.loadbalancers": webUiLoadBalancer ? "1" : "0",
+        // Load balancers cost money and face networks: only the opted-in UI and Connect Services may have one.
+        "services.loadbalancers": String(loadBalancers),
     };
 }
 
 /** Defaults for containers that come without resources (clients), capped at the largest Spark container. */
 export function limitRangeSpec(cluster: ClusterConfig): k8s.types.input.core.v1.LimitRangeSpec {
-    const maxCores = Math.max(cluster.masterCores, cluster.workerCores);
-    const maxMemoryMiB = Math.max(cluster.masterMemoryMiB, cluster.workerMemoryMiB);
+    const maxCores = Math.max(cluster.masterCores, cluster.workerCores, cluster.connect?.serverCores ?? 0);
+    const maxMemoryMiB = Math.max(cluster.masterMemoryMiB, cluster.workerMemoryMiB, cluster.connect?.memoryMiB ?? 0);
     const defaults = { cpu: "1", memory: `${Math.min(1024, maxMemoryMiB)}Mi` };
     return {
         limits: [
@@ -373,7 +392,9 @@ export function limitRangeSpec(cluster: ClusterConfig): k8s.types.input.core.v1.
 /**
  * Ingress of the cluster's Spark pods: the RPC ports (and the executors' random ports) only from
  * this cluster's own pods and from pods labelled as clients in the namespace; the web UIs (and
- * with them the probes and the Prometheus endpoints) from anywhere.
+ * with them the probes and the Prometheus endpoints) from anywhere. Spark Connect's 15002 is
+ * reached through the first rule (own pods, client-labelled pods); with its internal load
+ * balancer also from private addresses only.
  */
 export function networkPolicySpec(cluster: ClusterConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
     const own = { "app.kubernetes.io/name": "spark", "app.kubernetes.io/instance": cluster.name };
@@ -389,6 +410,9 @@ export function networkPolicySpec(cluster: ClusterConfig): k8s.types.input.netwo
                     ...(cluster.historyServer ? [{ port: PORTS.historyWebUi, protocol: "TCP" }] : []),
                 ],
             },
+            ...(cluster.connect?.loadBalancer === true
+                ? [{ from: PRIVATE_RANGES.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: PORTS.connect, protocol: "TCP" }] }]
+                : []),
         ],
     };
 }

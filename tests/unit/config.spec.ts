@@ -63,6 +63,7 @@ describe("config", () => {
                 rpcAuth: true,
                 workerDecommissionSeconds: 60,
                 autoscaling: undefined,
+                connect: undefined,
                 historyServer: undefined,
             },
         ]);
