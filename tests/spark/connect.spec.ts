@@ -54,13 +54,14 @@ interface ClientResult {
 // The thin client as a laptop runs it through a port-forward: sc://localhost:PORT (plain
 // gRPC; pyspark-client switches to TLS for a token and any other host). The token comes
 // through the environment, so it is not in argv either.
-function runClient(python: string, port: number, token: string | undefined): ClientResult {
+// spawnSync blocks mocha's own timer: the client's timeout stays below the test's.
+function runClient(python: string, port: number, token: string | undefined, timeoutMs: number): ClientResult {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) {
         if (!k.startsWith("SPARK_") && !k.startsWith("PYSPARK_")) env[k] = v;
     }
     if (token !== undefined) env.SPARK_CONNECT_TOKEN = token;
-    const res = spawnSync(python, [CLIENT_JOB, `sc://localhost:${port}`], { env, encoding: "utf8", timeout: 150000 });
+    const res = spawnSync(python, [CLIENT_JOB, `sc://localhost:${port}`], { env, encoding: "utf8", timeout: timeoutMs });
     const line = res.stdout
         .split("\n")
         .filter((l) => l.startsWith("{"))
@@ -142,7 +143,7 @@ for (const version of sparkVersions()) {
 
         it("runs a DataFrame aggregation for a client with the token, with the right result", function () {
             this.timeout(180000);
-            const res = runClient(python, port, token);
+            const res = runClient(python, port, token, 170000);
             assert.equal(res.status, 0, `client failed: ${res.stdout}\n${res.stderr.slice(-3000)}`);
             assert.equal(res.json?.ok, true);
             assert.deepEqual(res.json?.groups, {
@@ -158,7 +159,7 @@ for (const version of sparkVersions()) {
         ] as const) {
             it(`refuses a client with ${label}`, function () {
                 this.timeout(120000);
-                const res = runClient(python, port, given);
+                const res = runClient(python, port, given, 110000);
                 assert.equal(res.status, 1, `expected a refusal: ${res.stdout}\n${res.stderr.slice(-2000)}`);
                 assert.equal(res.json?.ok, false);
                 assert.match(res.json?.error ?? "", /UNAUTHENTICATED|[Aa]uthentication|token/);
