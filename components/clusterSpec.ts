@@ -9,7 +9,7 @@ type Input<T> = pulumi.Input<T>;
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 
-export type Component = "master" | "worker" | "history";
+export type Component = "master" | "worker" | "history" | "connect";
 
 export const PORTS = {
     masterRpc: 7077,
@@ -17,7 +17,19 @@ export const PORTS = {
     workerRpc: 7078,
     workerWebUi: 8081,
     historyWebUi: 18080,
+    /** Spark Connect's gRPC port (components/connect.ts). */
+    connect: 15002,
+    /** The Connect server's own Spark UI (a driver's UI). */
+    connectUi: 4040,
 } as const;
+
+/** Private address ranges: what an internal load balancer forwards from (never the internet). */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
+
+/** Name of the Secret holding the token Spark Connect clients send. */
+export function connectTokenSecretName(cluster: ClusterConfig): string {
+    return `${cluster.name}-connect-token`;
+}
 
 /** The image's non-root user (images/spark/Dockerfile). */
 export const SPARK_UID = 185;
@@ -133,7 +145,7 @@ export const CLIENT_LABEL = "spark-on-k8s/client";
  * (never from env or argv), and with networkCrypto AES encryption of RPC and block transfers
  * with the SASL fallback off (peers that do not encrypt are refused).
  */
-function authEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVar[] {
+export function authEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVar[] {
     if (!cluster.rpcAuth) {
         return [];
     }
@@ -216,7 +228,7 @@ export function scratchMiB(cluster: ClusterConfig, component: Component): { work
 const CONTAINER_LOGS_MIB = 512;
 
 /** requests = limits: Guaranteed QoS, so the kubelet never evicts a busy worker first. */
-function resources(cores: number, memory: string, ephemeralMiB: number) {
+export function resources(cores: number, memory: string, ephemeralMiB: number) {
     const r = { cpu: String(cores), memory, "ephemeral-storage": `${ephemeralMiB}Mi` };
     return { requests: r, limits: r };
 }
@@ -241,7 +253,7 @@ function probes(component: Component) {
     };
 }
 
-const containerSecurity = {
+export const containerSecurity = {
     runAsNonRoot: true,
     runAsUser: SPARK_UID,
     runAsGroup: SPARK_UID,
@@ -251,7 +263,7 @@ const containerSecurity = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-function volumeMounts(cluster: ClusterConfig, component: Component): k8s.types.input.core.v1.VolumeMount[] {
+function volumeMounts(cluster: ClusterConfig, component: Exclude<Component, "connect">): k8s.types.input.core.v1.VolumeMount[] {
     if (component === "history") {
         // No RPC: the History Server only reads event logs (and deletes expired ones).
         return [
@@ -270,7 +282,7 @@ function volumeMounts(cluster: ClusterConfig, component: Component): k8s.types.i
 }
 
 /** Prometheus scrape annotations for the pod templates (Spark's PrometheusServlet, images/spark/conf). */
-export function scrapeAnnotations(component: Exclude<Component, "history">): Record<string, string> {
+export function scrapeAnnotations(component: "master" | "worker"): Record<string, string> {
     return {
         "prometheus.io/scrape": "true",
         "prometheus.io/port": String(component === "master" ? PORTS.masterWebUi : PORTS.workerWebUi),
@@ -284,7 +296,7 @@ export interface ContainerInputs {
 }
 
 /** The one container of a master, worker or History Server pod: the image's role, its env, ports, size and probes. */
-export function sparkContainer(cluster: ClusterConfig, component: Component, inputs: ContainerInputs): Container {
+export function sparkContainer(cluster: ClusterConfig, component: Exclude<Component, "connect">, inputs: ContainerInputs): Container {
     if (component === "history") {
         return {
             name: "spark-history",
@@ -357,6 +369,10 @@ function podVolumes(cluster: ClusterConfig, component: Component): (k8s.types.in
         // Group-readable for the image's group only (fsGroup), never world-readable.
         ...(cluster.rpcAuth ? [{ name: "rpc-auth", secret: { secretName: authSecretName(cluster), defaultMode: 0o440 } }] : []),
         ...(cluster.historyServer ? [{ name: "event-logs", persistentVolumeClaim: { claimName: eventLogClaimName(cluster) } }] : []),
+        // The Connect token: only the Connect server mounts it.
+        ...(cluster.connect
+            ? [{ name: "connect-token", secret: { secretName: connectTokenSecretName(cluster), defaultMode: 0o440 } }]
+            : []),
     ];
 }
 
@@ -379,14 +395,18 @@ export function workerSpread(cluster: ClusterConfig): k8s.types.input.core.v1.To
 export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): Record<string, string> {
     const workerSlots = cluster.maxWorkerReplicas + 1;
     const history = cluster.historyServer ? 1 : 0;
-    const cpu = cluster.masterCores + cluster.workerCores * workerSlots + HISTORY_CORES * history;
-    const memoryMiB = cluster.masterMemoryMiB + cluster.workerMemoryMiB * workerSlots + HISTORY_MEMORY_MIB * history;
+    const connect = cluster.connect;
+    const cpu = cluster.masterCores + cluster.workerCores * workerSlots + HISTORY_CORES * history + (connect?.serverCores ?? 0);
+    const memoryMiB =
+        cluster.masterMemoryMiB + cluster.workerMemoryMiB * workerSlots + HISTORY_MEMORY_MIB * history + (connect?.memoryMiB ?? 0);
     const diskMiB =
         scratchMiB(cluster, "master").total +
         scratchMiB(cluster, "worker").total * workerSlots +
-        scratchMiB(cluster, "history").total * history;
+        scratchMiB(cluster, "history").total * history +
+        (connect ? scratchMiB(cluster, "connect").total : 0);
+    const loadBalancers = (webUiLoadBalancer ? 1 : 0) + (connect?.loadBalancer === true ? 1 : 0);
     return {
-        pods: String(1 + workerSlots + history),
+        pods: String(1 + workerSlots + history + (connect ? 1 : 0)),
         "requests.cpu": String(cpu),
         "limits.cpu": String(cpu),
         "requests.memory": `${memoryMiB}Mi`,
@@ -394,15 +414,15 @@ export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): R
         "requests.ephemeral-storage": `${diskMiB}Mi`,
         "limits.ephemeral-storage": `${diskMiB}Mi`,
         "services.nodeports": "0",
-        // Load balancers cost money and face networks: only the opted-in UI Service may have one.
-        "services.loadbalancers": webUiLoadBalancer ? "1" : "0",
+        // Load balancers cost money and face networks: only the opted-in UI and Connect Services may have one.
+        "services.loadbalancers": String(loadBalancers),
     };
 }
 
 /** Defaults for containers that come without resources (clients), capped at the largest Spark container. */
 export function limitRangeSpec(cluster: ClusterConfig): k8s.types.input.core.v1.LimitRangeSpec {
-    const maxCores = Math.max(cluster.masterCores, cluster.workerCores);
-    const maxMemoryMiB = Math.max(cluster.masterMemoryMiB, cluster.workerMemoryMiB);
+    const maxCores = Math.max(cluster.masterCores, cluster.workerCores, cluster.connect?.serverCores ?? 0);
+    const maxMemoryMiB = Math.max(cluster.masterMemoryMiB, cluster.workerMemoryMiB, cluster.connect?.memoryMiB ?? 0);
     const maxDiskMiB = scratchMiB(cluster, "worker").total;
     const defaults = { cpu: "1", memory: `${Math.min(1024, maxMemoryMiB)}Mi`, "ephemeral-storage": "1Gi" };
     return {
@@ -420,7 +440,9 @@ export function limitRangeSpec(cluster: ClusterConfig): k8s.types.input.core.v1.
 /**
  * Ingress of the cluster's Spark pods: the RPC ports (and the executors' random ports) only from
  * this cluster's own pods and from pods labelled as clients in the namespace; the web UIs (and
- * with them the probes and the Prometheus endpoints) from anywhere.
+ * with them the probes and the Prometheus endpoints) from anywhere. Spark Connect's 15002 is
+ * reached through the first rule (own pods, client-labelled pods); with its internal load
+ * balancer also from private addresses only.
  */
 export function networkPolicySpec(cluster: ClusterConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
     const own = { "app.kubernetes.io/name": "spark", "app.kubernetes.io/instance": cluster.name };
@@ -436,6 +458,9 @@ export function networkPolicySpec(cluster: ClusterConfig): k8s.types.input.netwo
                     ...(cluster.historyServer ? [{ port: PORTS.historyWebUi, protocol: "TCP" }] : []),
                 ],
             },
+            ...(cluster.connect?.loadBalancer === true
+                ? [{ from: PRIVATE_RANGES.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: PORTS.connect, protocol: "TCP" }] }]
+                : []),
         ],
     };
 }

@@ -59,3 +59,11 @@ export function workerOfferedMemoryMiB(limitMiB: number): number {
 export function masterHeapMiB(limitMiB: number): number {
     return Math.max(256, Math.floor(limitMiB * 0.75));
 }
+
+/** The smallest Connect server container: a heap above Spark's 450 MiB driver floor plus JVM overhead. */
+export const MIN_CONNECT_MEMORY_MIB = 768;
+
+/** Heap of the Connect server (its driver): three quarters of its container, as for the master. */
+export function connectHeapMiB(limitMiB: number): number {
+    return Math.max(SPARK_MIN_EXECUTOR_MIB + 64, Math.floor(limitMiB * 0.75));
+}

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { hpaSpec, scaledObjectSpec } from "./autoscaling";
 import * as spec from "./clusterSpec";
+import * as connect from "./connect";
 import { ClusterConfig } from "./config";
 import { dashboardConfigMapData, dashboardConfigMapName } from "./monitoring/dashboard";
 import { monitoredRoles, podMonitors, runsConnectServer } from "./monitoring/podMonitors";
@@ -23,6 +24,8 @@ export interface SparkClusterArgs {
     webUi: WebUiExposure;
     /** kubectl context shown in `portForwardCommand`; undefined = current context. */
     kubectlContext?: string;
+    /** Annotations that keep a LoadBalancer internal (eks, aks); needed for Spark Connect's load balancer. */
+    internalLoadBalancerAnnotations?: Record<string, string>;
 }
 
 /** What one cluster publishes; other stacks read these names through a StackReference. */
@@ -42,6 +45,14 @@ export interface ClusterOutputs {
     readonly historyServerUrl: pulumi.Output<string | undefined>;
     /** The ReadWriteMany claim (in `namespace`) clients mount at /opt/spark/events so their event logs reach the History Server. */
     readonly eventLogClaimName: pulumi.Output<string | undefined>;
+    /** Spark Connect's in-cluster `sc://` URL, without the token; undefined with connect off. */
+    readonly connectUrl: pulumi.Output<string | undefined>;
+    /** The Secret (in `namespace`, key `token`) holding the token Connect clients send; undefined with connect off. */
+    readonly connectTokenSecretName: pulumi.Output<string | undefined>;
+    /** What a laptop runs to reach Connect on sc://localhost:15002; undefined with connect off. */
+    readonly connectPortForwardCommand: pulumi.Output<string | undefined>;
+    /** The internal load balancer's `sc://` URL (eks, aks, opt-in); undefined without it. */
+    readonly connectLoadBalancerUrl: pulumi.Output<string | undefined>;
 }
 
 /**
@@ -238,6 +249,9 @@ export class SparkCluster extends pulumi.ComponentResource {
         if (c.monitoring) {
             this.monitoring(name, c, ns, [master, workers], child);
         }
+        const connectServer = c.connect
+            ? this.connectServer(name, c, args, inNs, sa, inputs, scannerAnnotations, child, [service, ...(authSecret ? [authSecret] : [])])
+            : undefined;
 
         this.outputs = {
             namespace: ns.metadata.name,
@@ -258,6 +272,17 @@ export class SparkCluster extends pulumi.ComponentResource {
             networkCrypto: pulumi.output(c.networkCrypto),
             historyServerUrl: history ? history.metadata.name.apply(() => spec.historyWebUiUrl(c)) : pulumi.output(undefined),
             eventLogClaimName: eventLogs ? eventLogs.metadata.name : pulumi.output(undefined),
+            connectUrl: connectServer ? connectServer.service.metadata.name.apply(() => connect.connectUrl(c)) : pulumi.output(undefined),
+            connectTokenSecretName: connectServer ? connectServer.token.metadata.name : pulumi.output(undefined),
+            connectPortForwardCommand: connectServer
+                ? connectServer.service.metadata.name.apply(() => connect.connectPortForwardCommand(c, args.kubectlContext))
+                : pulumi.output(undefined),
+            connectLoadBalancerUrl: connectServer?.loadBalancer
+                ? connectServer.loadBalancer.status.loadBalancer.apply((lb) => {
+                      const ingress = lb?.ingress?.[0];
+                      return `sc://${ingress?.hostname ?? ingress?.ip ?? "pending"}:${connect.CONNECT_PORT}`;
+                  })
+                : pulumi.output(undefined),
         };
         this.registerOutputs({ ...this.outputs });
     }
@@ -360,5 +385,74 @@ export class SparkCluster extends pulumi.ComponentResource {
             },
             child,
         );
+    }
+
+    /**
+     * The Spark Connect server: its token Secret (generated once, like the RPC secret), a
+     * Deployment (one replica, recreated on change: one session state, one set of executors),
+     * its Service on 15002 and, on eks/aks when asked, an internal load balancer.
+     */
+    private connectServer(
+        name: string,
+        c: ClusterConfig,
+        args: SparkClusterArgs,
+        inNs: (objectName: string, labels?: Record<string, string>) => k8s.types.input.meta.v1.ObjectMeta,
+        sa: k8s.core.v1.ServiceAccount,
+        inputs: spec.ContainerInputs,
+        scannerAnnotations: pulumi.Output<Record<string, string>>,
+        child: pulumi.CustomResourceOptions,
+        dependsOn: pulumi.Resource[],
+    ): { token: k8s.core.v1.Secret; service: k8s.core.v1.Service; loadBalancer?: k8s.core.v1.Service } {
+        // Generated once: later runs generate another value, which ignoreChanges discards.
+        // Deleting the Secret (then `pulumi up`) rotates it (docs/connect.md).
+        const token = new k8s.core.v1.Secret(
+            `${name}-connect-token`,
+            {
+                metadata: inNs(connect.connectTokenSecretName(c)),
+                type: "Opaque",
+                stringData: { [connect.CONNECT_TOKEN_KEY]: pulumi.secret(crypto.randomBytes(32).toString("hex")) },
+            },
+            { ...child, ignoreChanges: ["stringData", "data"] },
+        );
+        const labels = spec.workloadLabels(c, "connect");
+        new k8s.apps.v1.Deployment(
+            `${name}-connect`,
+            {
+                metadata: { ...inNs(connect.connectServiceName(c), labels), annotations: scannerAnnotations },
+                spec: {
+                    replicas: 1,
+                    // Sessions live in the one server: the old one goes before the new one starts.
+                    strategy: { type: "Recreate" },
+                    selector: { matchLabels: connect.connectSelectorLabels(c) },
+                    template: {
+                        metadata: { labels },
+                        spec: spec.podSpec(c, "connect", sa.metadata.name, connect.connectContainer(c, inputs)),
+                    },
+                },
+            },
+            { ...child, dependsOn: [token, ...dependsOn] },
+        );
+        const service = new k8s.core.v1.Service(
+            `${name}-connect-svc`,
+            { metadata: inNs(connect.connectServiceName(c)), spec: connect.connectServiceSpec(c) },
+            child,
+        );
+        const annotations = args.internalLoadBalancerAnnotations;
+        if (c.connect?.loadBalancer === true && annotations === undefined) {
+            // The config refuses this; a platform without the annotations must not get a public one.
+            throw new Error(`cluster ${c.name}: connect.loadBalancer needs a target with internal load balancers (eks, aks)`);
+        }
+        const loadBalancer =
+            c.connect?.loadBalancer === true
+                ? new k8s.core.v1.Service(
+                      `${name}-connect-lb`,
+                      {
+                          metadata: { ...inNs(`${connect.connectServiceName(c)}-lb`), annotations },
+                          spec: connect.connectServiceSpec(c, "LoadBalancer"),
+                      },
+                      child,
+                  )
+                : undefined;
+        return { token, service, loadBalancer };
     }
 }

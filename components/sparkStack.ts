@@ -40,6 +40,7 @@ export function createSparkStack(config: StackConfig): StackOutputs {
             imagePullPolicy: platform.imagePullPolicy,
             provider: platform.provider,
             webUi: platform.webUi,
+            internalLoadBalancerAnnotations: platform.internalLoadBalancerAnnotations,
             kubectlContext: platform.kubectlContext,
         });
         clusters[cluster.name] = sc.outputs;

@@ -76,7 +76,7 @@ for tier in "${TIERS[@]}"; do
     #    through actionlint (tools pinned, installed into .cache/ and .tools/ on first use).
     validate) run_tier validate bash -c 'bash scripts/validate/rendered.sh && bash scripts/validate/workflows.sh && bash scripts/validate/monitoring.sh' ;;
     # 5. The image's entrypoint against a real Spark (pyspark from PyPI, Java from the machine).
-    spark) run_tier spark bash -c 'ensure_tini && bash scripts/spark/install.sh >/dev/null && npx mocha --config .mocharc.spark.json' ;;
+    spark) run_tier spark bash -c 'ensure_tini && bash scripts/spark/install.sh >/dev/null && bash scripts/spark/install-client.sh >/dev/null && npx mocha --config .mocharc.spark.json' ;;
     # 6. The real Pulumi engine and Kubernetes provider against a local control plane.
     e2e) run_tier e2e bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.e2e.json' ;;
     # 7. Spark really running: real nodes on this machine, the image built by Docker (root).

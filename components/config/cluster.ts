@@ -2,7 +2,7 @@
 // no list. The loader merges the flat keys into each entry, so every field is present here.
 import { z } from "zod";
 import { DEFAULT_SCRAPE_INTERVAL, DEFAULT_THRESHOLDS as T } from "../monitoring/rules";
-import { MIN_MASTER_MEMORY_MIB, MIN_WORKER_MEMORY_MIB, parseMemoryMiB } from "../quantity";
+import { MIN_CONNECT_MEMORY_MIB, MIN_MASTER_MEMORY_MIB, MIN_WORKER_MEMORY_MIB, parseMemoryMiB } from "../quantity";
 import { boolean, jsonText, memory, oneOf, problem, text, wholeNumber } from "./fields";
 
 /** An object whose unknown keys are refused with the keys it has; `notObject` is the message for anything else. */
@@ -93,6 +93,27 @@ const monitoring = z.preprocess((v) => (v === "" || v === null ? undefined : jso
 
 export type MonitoringConfig = z.output<typeof monitoringObject>;
 
+// A Spark Connect server (a driver on the cluster that thin clients reach over gRPC, always
+// with a token): its container's size and the cores its sessions may take from the workers.
+const connectObject = strictObject(
+    {
+        /** spark.cores.max of the server: the most cores its sessions take from the workers, so spark-submit jobs still get theirs. */
+        cores: wholeNumber(1, 100_000, "must be a whole number of cores >= 1 (spark.cores.max of the Connect server)").default(1),
+        /** CPU of the server's container (the driver; executors run on the workers). */
+        serverCores: wholeNumber(1, 64, "must be a whole number of cores from 1 to 64 (the Connect server's container)").default(1),
+        /** Memory of the server's container; its heap is three quarters of it. */
+        memory: memory(MIN_CONNECT_MEMORY_MIB, ": the Connect server is a driver, and Spark wants a heap of 450Mi or more").default("1Gi"),
+        /** eks/aks: also publish 15002 through an internal load balancer (never a public one). */
+        loadBalancer: boolean().default(false),
+    },
+    "must be an object such as {cores: 2, memory: 2Gi}, or empty for off",
+);
+
+/** Spark Connect: an object (JSON text as flat config), or empty for off. */
+const connect = z.preprocess((v) => (v === "" || v === null ? undefined : jsonText(v)), connectObject.optional());
+
+export type ConnectConfig = z.output<typeof connectObject> & { memoryMiB: number };
+
 /** Namespaces that always exist: creating them as a Namespace object fails at `pulumi up`. */
 const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 // Service names must also start with a letter (DNS-1035), and `<name>-worker` plus the
@@ -146,6 +167,7 @@ const clusterFields = {
     workerDecommissionSeconds: wholeNumber(0, 3600, "must be a whole number of seconds from 0 (off) to 3600"),
     autoscaling,
     monitoring,
+    connect,
     historyServer: boolean(),
     eventLogStorageClass: z.string().refine((s) => s === "" || (DNS_SUBDOMAIN.test(s) && s.length <= 253), {
         error: "must be a StorageClass name (DNS-1123 subdomain), or empty for the target's default",
@@ -174,6 +196,14 @@ export const clusterSchema = strictObject(clusterFields, "must be an object with
                 c.workerReplicas,
             );
         }
+        // Spark 3.5's distribution has no Connect server and its server has no token check.
+        if (c.connect !== undefined && !c.sparkVersion.startsWith("4.")) {
+            problem(
+                ctx,
+                ["connect"],
+                `needs Spark 4 or later, but sparkVersion is ${c.sparkVersion}: Spark 3.5 ships no Connect server and its server has no token check; set sparkVersion to a 4.x release or leave connect empty`,
+            );
+        }
         const a = c.autoscaling;
         if (a !== undefined && a.maxReplicas > c.maxWorkerReplicas) {
             problem(
@@ -191,10 +221,12 @@ export const clusterSchema = strictObject(clusterFields, "must be an object with
             );
         }
     })
-    .transform(({ image, autoscaling, monitoring, historyServer, eventLogStorageClass, eventLogSize, networkCrypto, ...c }) => ({
+    .transform(({ image, autoscaling, monitoring, connect, historyServer, eventLogStorageClass, eventLogSize, networkCrypto, ...c }) => ({
         ...c,
         /** Encryption on the wire; its keys come from the RPC secret, so only with rpcAuth. */
         networkCrypto: c.rpcAuth && networkCrypto,
+        /** The Spark Connect server; undefined = off. */
+        connect: connect === undefined ? undefined : ({ ...connect, memoryMiB: parseMemoryMiB(connect.memory)! } as ConnectConfig),
         /** Worker autoscaling; undefined = off (workerReplicas is the size). */
         autoscaling,
         /** PodMonitors, PrometheusRule and Grafana dashboard (components/monitoring/); undefined = off. */

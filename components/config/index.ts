@@ -9,7 +9,15 @@ import { jsonText } from "./fields";
 import { checkKubeconfig } from "./kubeconfig";
 import { AMBIENT_KEYS, DEFAULT_CLUSTER_NAME, DEFAULTS, stackSchema, StackConfig, TARGET_KEYS } from "./schema";
 
-export { AUTOSCALING_MODES, AutoscalingConfig, AutoscalingMode, ClusterConfig, HistoryServerConfig, MonitoringConfig } from "./cluster";
+export {
+    AUTOSCALING_MODES,
+    AutoscalingConfig,
+    AutoscalingMode,
+    ClusterConfig,
+    ConnectConfig,
+    HistoryServerConfig,
+    MonitoringConfig,
+} from "./cluster";
 export { ACR_SKUS, AcrSku, AksConfig, EksConfig, NodePoolSize, WebUiLoadBalancer } from "./targets";
 export { CLOUD_DEFAULTS, DEFAULT_CLUSTER_NAME, DEFAULTS, KNOWN_KEYS, StackConfig } from "./schema";
 export { Target, TARGETS } from "../platforms/targets";

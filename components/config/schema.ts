@@ -69,7 +69,7 @@ export const CLOUD_DEFAULTS = Object.fromEntries(
 );
 
 /** Every project key this program reads; anything else under `spark-on-k8s:` is a typo. */
-// `clusters`, `autoscaling` and `monitoring` are objects, which Pulumi.yaml cannot type: they are not declared there.
+// `clusters`, `autoscaling`, `monitoring` and `connect` are objects, which Pulumi.yaml cannot type: they are not declared there.
 export const KNOWN_KEYS: readonly string[] = [
     ...new Set(["target", "clusters", ...CLUSTER_KEYS.filter((k) => k !== "name"), ...Object.values(TARGET_KEYS).flat()]),
 ].filter((k) => !(AMBIENT_KEYS as readonly string[]).includes(k));
@@ -87,6 +87,14 @@ function applyFacts(target: Target, clusters: ClusterConfig[], ctx: z.Refinement
                 ["clusters", i, "image"],
                 `target ${target} has no registry to push a build to; set a prebuilt image built from images/spark (cluster "${c.name}")`,
                 "",
+            );
+        }
+        if (c.connect?.loadBalancer === true && !facts.cloudLoadBalancer) {
+            problem(
+                ctx,
+                ["clusters", i, "connect", "loadBalancer"],
+                `is for eks and aks only (an internal load balancer); on ${target} reach Connect through its port-forward command or a client pod (cluster "${c.name}")`,
+                true,
             );
         }
         // The event-log claim is mounted by the workers (cluster-mode drivers), the History

@@ -78,14 +78,9 @@ export function podMonitors(base: Omit<PodMonitorParams, "role">, roles: readonl
     return roles.map((role) => podMonitor({ ...base, role }));
 }
 
-/**
- * Hook for the Spark Connect server, which another change adds as an optional Deployment with
- * component label `connect`: true when the cluster's config has a `connectServer` key that is on
- * (an object, or true). Until that key exists in the schema this is always false.
- */
-export function runsConnectServer(cluster: object): boolean {
-    const v = (cluster as { connectServer?: unknown }).connectServer;
-    return v !== undefined && v !== null && v !== false;
+/** Whether the cluster runs a Spark Connect server (config `connect`, components/connect.ts). */
+export function runsConnectServer(cluster: { connect?: unknown }): boolean {
+    return cluster.connect !== undefined;
 }
 
 /**

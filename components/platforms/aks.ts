@@ -40,6 +40,7 @@ export class AksPlatform extends pulumi.ComponentResource implements Platform {
     /** The workloads run digest-pinned images, so a cached image is always the right one. */
     readonly imagePullPolicy = "IfNotPresent" as const;
     readonly webUi: WebUiExposure;
+    readonly internalLoadBalancerAnnotations: Record<string, string>;
     readonly clusterName: pulumi.Output<string>;
     /** Secret: the cluster user's client certificate. */
     readonly kubeconfig: pulumi.Output<string>;
@@ -124,6 +125,7 @@ export class AksPlatform extends pulumi.ComponentResource implements Platform {
         this.resourceGroupName = group.name;
         this.loginServer = registry.loginServer;
         this.webUi = aksWebUi(c.webUiLoadBalancer);
+        this.internalLoadBalancerAnnotations = aksWebUi("internal").annotations;
         // Kubernetes objects wait for AcrPull: pods created before it would fail to pull.
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { ...child, dependsOn: [acrPull] });
 

@@ -36,6 +36,7 @@ export class EksPlatform extends pulumi.ComponentResource implements Platform {
     /** The workloads run digest-pinned images, so a cached image is always the right one. */
     readonly imagePullPolicy = "IfNotPresent" as const;
     readonly webUi: WebUiExposure;
+    readonly internalLoadBalancerAnnotations: Record<string, string>;
     readonly clusterName: pulumi.Output<string>;
     /** Secret. Authenticates with `aws eks get-token`, so it holds no credential of its own. */
     readonly kubeconfig: pulumi.Output<string>;
@@ -146,6 +147,7 @@ export class EksPlatform extends pulumi.ComponentResource implements Platform {
                 ),
         );
         this.webUi = eksWebUi(c.webUiLoadBalancer);
+        this.internalLoadBalancerAnnotations = eksWebUi("internal").annotations;
         // Kubernetes objects wait for the nodes: a Deployment's rollout cannot finish without them.
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { ...child, dependsOn: [nodes] });
 

@@ -34,6 +34,8 @@ export interface Platform {
     /** Pull policy that works with how images reach this platform. */
     readonly imagePullPolicy: "IfNotPresent" | "Always";
     readonly webUi: WebUiExposure;
+    /** Annotations that make a LoadBalancer Service internal (Spark Connect's opt-in); undefined where the target has no cloud load balancer. */
+    readonly internalLoadBalancerAnnotations?: Record<string, string>;
     /** The Kubernetes cluster's name, where the platform creates or knows it. */
     readonly clusterName?: pulumi.Output<string>;
     /** The kubeconfig consumers of this stack use, as a secret; undefined when the stack relies on the ambient one. */

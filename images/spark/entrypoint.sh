@@ -64,6 +64,7 @@ Environment (defaults in brackets):
   SPARK_HISTORY_UI_PORT [18080]
   SPARK_CONNECT_TOKEN_FILE  file holding the token Connect clients must send (required)
   SPARK_CONNECT_PORT [15002]  SPARK_CONNECT_MAX_CORES [no cap]  spark.cores.max of the server
+  SPARK_CONNECT_DRIVER_MEMORY [1g]  heap of the Connect server (its driver); Spark needs 450m or more
 EOF
 }
 
@@ -380,6 +381,7 @@ run_connect() {
   require_master_url
   require_port SPARK_CONNECT_PORT
   require_int SPARK_CONNECT_MAX_CORES 1 100000
+  require_memory SPARK_CONNECT_DRIVER_MEMORY
   compgen -G "$SPARK_HOME/jars/spark-connect_*.jar" >/dev/null ||
     fail "this Spark ($SPARK_HOME) has no Connect server ($SPARK_HOME/jars/spark-connect_*.jar" \
       "missing): Spark Connect with a token needs Spark 4 or later"
@@ -392,11 +394,17 @@ run_connect() {
   [[ "$token" =~ ^[[:graph:]]+$ ]] ||
     fail "SPARK_CONNECT_TOKEN_FILE='$file' holds whitespace or control characters: expected one printable word"
   export SPARK_CONNECT_AUTHENTICATE_TOKEN="$token"
-  local port="${SPARK_CONNECT_PORT:-15002}"
+  local port="${SPARK_CONNECT_PORT:-15002}" memory="${SPARK_CONNECT_DRIVER_MEMORY:-1g}"
+  # spark-submit sizes the Connect server's heap like a daemon's: SPARK_DAEMON_MEMORY wins
+  # over --driver-memory and spark.driver.memory for this class. So the server's own size
+  # goes there (a worker's or master's SPARK_DAEMON_MEMORY must not leak in), and into
+  # spark.driver.memory too, so the UI shows what runs.
+  export SPARK_DAEMON_MEMORY="$memory"
   local args=(--class "$CONNECT_SERVER_CLASS" --name "Spark Connect server"
-    --master "$SPARK_MASTER_URL" --conf "spark.connect.grpc.binding.port=$port")
+    --master "$SPARK_MASTER_URL" --conf "spark.connect.grpc.binding.port=$port"
+    --conf "spark.driver.memory=$memory")
   [[ -z "${SPARK_CONNECT_MAX_CORES:-}" ]] || args+=(--conf "spark.cores.max=$SPARK_CONNECT_MAX_CORES")
-  log "starting Spark Connect server on port $port for $SPARK_MASTER_URL (cores max ${SPARK_CONNECT_MAX_CORES:-uncapped}, token from $file)"
+  log "starting Spark Connect server on port $port for $SPARK_MASTER_URL (cores max ${SPARK_CONNECT_MAX_CORES:-uncapped}, heap $memory, token from $file)"
   run_submit "${args[@]}" "$@"
 }
 

@@ -243,7 +243,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         assert.notStrictEqual(kubectl(["get", "crd", "scaledobjects.keda.sh"], { allowFail: true }).code, 0);
     });
 
-    it("2d. every option on at once: History Server on its claim, KEDA, RPC auth, decommission, rollout width", async () => {
+    it("2d. every option on at once: History Server on its claim, KEDA, RPC auth, decommission, rollout width, Spark Connect", async () => {
         installKedaCrd();
         setConfig({
             historyServer: true,
@@ -252,6 +252,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
             rpcAuth: true,
             workerDecommissionSeconds: 30,
             workerMaxUnavailable: 2,
+            connect: { cores: 1, memory: "1Gi" },
         });
         up();
         // The event-log claim, bound ReadWriteMany through the local cluster's default class.
@@ -282,16 +283,37 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         const out = outputs(STACK);
         assert.strictEqual(out.historyServerUrl, "http://spark-history.spark-local.svc.cluster.local:18080");
         assert.strictEqual(out.eventLogClaimName, "spark-event-logs");
-        // With everything on, a second run changes nothing (the generated secret included).
+        // Spark Connect: its server (the connect role, the token by file), Service and token Secret.
+        assert.strictEqual(available("spark-connect"), 1);
+        const connect = kubectlJson(["-n", NS, "get", "deployment", "spark-connect"]);
+        assert.strictEqual(connect.spec.strategy.type, "Recreate");
+        assert.deepStrictEqual(connect.spec.template.spec.containers[0].args, ["connect"]);
+        assert.deepStrictEqual(
+            kubectlJson(["-n", NS, "get", "service", "spark-connect"]).spec.ports.map((p: any) => p.port),
+            [15002],
+        );
+        const token = Buffer.from(kubectlJson(["-n", NS, "get", "secret", "spark-connect-token"]).data.token, "base64").toString();
+        assert.match(token, /^[0-9a-f]{64}$/);
+        assert.ok(!JSON.stringify(connect).includes(token), "the token is in the Deployment");
+        assert.ok(!JSON.stringify(out).includes(token), "the token is in the outputs");
+        assert.strictEqual(out.connectUrl, "sc://spark-connect.spark-local.svc.cluster.local:15002");
+        assert.strictEqual(out.connectTokenSecretName, "spark-connect-token");
+        assert.match(out.connectPortForwardCommand, /-n spark-local port-forward svc\/spark-connect 15002:15002$/);
+        // With everything on, a second run changes nothing (the generated secrets included).
         const preview = JSON.parse(pulumi(["preview", "--json", "--stack", STACK]).stdout);
         assert.deepStrictEqual(
             preview.steps.filter((s: any) => s.op !== "same").map((s: any) => [s.op, s.urn.split("::").pop()]),
             [],
         );
-        // Autoscaling goes again (the History Server stays on for the journeys after this one).
-        setConfig({ autoscaling: undefined, workerDecommissionSeconds: undefined, workerMaxUnavailable: undefined });
+        // Autoscaling and Connect go again (the History Server stays on for the journeys after this one).
+        setConfig({ autoscaling: undefined, workerDecommissionSeconds: undefined, workerMaxUnavailable: undefined, connect: undefined });
         pulumi(["up", "--yes", "--skip-preview", "--refresh", "--stack", STACK]);
         await waitFor("two workers again", 60_000, () => available("spark-worker") === 2);
+        for (const kind of ["deployment", "service", "secret"]) {
+            const name = kind === "secret" ? "spark-connect-token" : "spark-connect";
+            assert.notStrictEqual(kubectl(["-n", NS, "get", kind, name], { allowFail: true }).code, 0, `${kind}/${name} is still there`);
+        }
+        assert.strictEqual(outputs(STACK).connectUrl, undefined);
         removeKedaCrd();
     });
 

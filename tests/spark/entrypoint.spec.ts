@@ -80,6 +80,34 @@ describe("entrypoint.sh contract", function () {
         }
     });
 
+    it("rejects a connect role without a usable token file, or with a bad cap or heap, with exit 2", function () {
+        const m = { SPARK_MASTER_URL: "spark://m:7077" };
+        const good = path.join(h.dir, "connect-token");
+        fs.writeFileSync(good, "t0ken\n", { mode: 0o600 });
+        const empty = path.join(h.dir, "connect-empty");
+        fs.writeFileSync(empty, "\n", { mode: 0o600 });
+        const spaced = path.join(h.dir, "connect-spaced");
+        fs.writeFileSync(spaced, "two words\n", { mode: 0o600 });
+        assertUsageError(run(["connect"]), "SPARK_MASTER_URL is not set");
+        assertUsageError(run(["connect"], m), "SPARK_CONNECT_TOKEN_FILE is not set", "always");
+        assertUsageError(run(["connect"], { ...m, SPARK_CONNECT_TOKEN_FILE: "/nonexistent/token" }), "is not a readable file");
+        assertUsageError(run(["connect"], { ...m, SPARK_CONNECT_TOKEN_FILE: empty }), "is empty");
+        assertUsageError(run(["connect"], { ...m, SPARK_CONNECT_TOKEN_FILE: spaced }), "whitespace or control characters");
+        assertUsageError(
+            run(["connect"], { ...m, SPARK_CONNECT_TOKEN_FILE: good, SPARK_CONNECT_MAX_CORES: "0" }),
+            "SPARK_CONNECT_MAX_CORES='0'",
+        );
+        assertUsageError(
+            run(["connect"], { ...m, SPARK_CONNECT_TOKEN_FILE: good, SPARK_CONNECT_DRIVER_MEMORY: "lots" }),
+            "SPARK_CONNECT_DRIVER_MEMORY='lots'",
+        );
+        // The token itself is never echoed.
+        for (const env of [{ SPARK_CONNECT_MAX_CORES: "0" }, { SPARK_CONNECT_DRIVER_MEMORY: "lots" }] as Record<string, string>[]) {
+            const r = run(["connect"], { ...m, SPARK_CONNECT_TOKEN_FILE: good, ...env });
+            assert.ok(!`${r.stdout}${r.stderr}`.includes("t0ken"), r.stderr);
+        }
+    });
+
     it("rejects a SPARK_HOME that is not a Spark distribution with exit 2", function () {
         assertUsageError(run(["master"], { SPARK_HOME: h.dir }), "is not a Spark distribution");
     });

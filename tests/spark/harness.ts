@@ -34,6 +34,15 @@ export function installSpark(version: string): string {
     return out.trim().split("\n").pop() ?? "";
 }
 
+/** Installs the pinned pyspark-client once (scripts/spark/install-client.sh) and returns its venv's python. */
+export function installConnectClient(): string {
+    const out = execFileSync("bash", [path.join(REPO_ROOT, "scripts", "spark", "install-client.sh")], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+    return out.trim().split("\n").pop() ?? "";
+}
+
 /** The tini binary if installed (Debian package `tini`), else undefined. */
 export function findTini(): string | undefined {
     for (const candidate of ["/usr/bin/tini", "/sbin/tini", "/usr/local/bin/tini"]) {

@@ -67,6 +67,7 @@ describe("config", () => {
                 workerDecommissionSeconds: 60,
                 autoscaling: undefined,
                 monitoring: undefined,
+                connect: undefined,
                 historyServer: undefined,
             },
         ]);

@@ -329,11 +329,24 @@ describe("monitoring metric names: one list for the rules and the dashboard", ()
         }
     });
 
-    it("adds the Connect server's PodMonitor and alert only where it runs (hook: a connectServer key)", () => {
+    it("adds the Connect server's PodMonitor and alert only where it runs (config connect)", async () => {
         assert.strictEqual(runsConnectServer({}), false);
-        assert.strictEqual(runsConnectServer({ connectServer: false }), false);
-        assert.strictEqual(runsConnectServer({ connectServer: { port: 15002 } }), true);
-        assert.deepStrictEqual(monitoredRoles({ connectServer: true }), ["master", "worker", "connect"]);
+        assert.strictEqual(runsConnectServer({ connect: undefined }), false);
+        assert.strictEqual(runsConnectServer({ connect: { cores: 1 } }), true);
+        assert.deepStrictEqual(monitoredRoles({ connect: { cores: 1 } }), ["master", "worker", "connect"]);
+        // On the stack: the connect PodMonitor selects exactly the Connect server's pods.
+        const e = await evaluate({ monitoring: "{}", connect: "{}" });
+        const monitor = all(e.resources, POD_MONITOR).find(
+            (r) => r.inputs.spec.selector.matchLabels["app.kubernetes.io/component"] === "connect",
+        );
+        assert.ok(monitor, "no PodMonitor for the Connect server");
+        const server = one(e.resources, "kubernetes:apps/v1:Deployment", "spark-connect").inputs.spec.template.metadata.labels;
+        for (const [k, v] of Object.entries(monitor.inputs.spec.selector.matchLabels as Record<string, string>)) {
+            assert.strictEqual(server[k], v, k);
+        }
+        assert.ok(
+            all(e.resources, RULE)[0].inputs.spec.groups.some((g: any) => g.rules.some((r: any) => r.alert === "SparkConnectServerDown")),
+        );
         const alerts = (c: boolean) =>
             (ruleGroups({ cluster: "c", namespace: "n", desiredWorkers: 1, connectServer: c })[1].rules as { alert: string }[]).map(
                 (a) => a.alert,

@@ -378,6 +378,10 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             networkCrypto: true,
             historyServerUrl: undefined,
             eventLogClaimName: undefined,
+            connectUrl: undefined,
+            connectTokenSecretName: undefined,
+            connectPortForwardCommand: undefined,
+            connectLoadBalancerUrl: undefined,
         };
         assert.deepStrictEqual(flat, { target: "minikube", clusterName: undefined, kubeconfig: undefined, ...expected });
         assert.deepStrictEqual(clusters, { spark: expected });

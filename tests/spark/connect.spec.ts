@@ -1,0 +1,185 @@
+// Spark Connect as the image runs it (`entrypoint.sh connect`): a server (a driver) on a real
+// master + worker on loopback, reached by the pinned thin client (pyspark-client, no JVM) with
+// the token; no token and a wrong token are refused; the token is on no command line and in
+// no log line. Spark 3.5 has no server in its distribution: the role refuses it.
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import {
+    commandLines,
+    freePorts,
+    installConnectClient,
+    installSpark,
+    JOBS_DIR,
+    ManagedProcess,
+    MasterHandle,
+    SparkHarness,
+    sparkSuite,
+    sparkVersions,
+    waitFor,
+} from "./harness";
+
+const CLIENT_JOB = path.join(JOBS_DIR, "connect_client.py");
+
+function hasConnectServer(sparkHome: string): boolean {
+    return fs.readdirSync(path.join(sparkHome, "jars")).some((f) => f.startsWith("spark-connect_"));
+}
+
+function portOpen(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const socket = net.connect({ host: "127.0.0.1", port });
+        socket.setTimeout(1000);
+        socket.once("connect", () => {
+            socket.destroy();
+            resolve(true);
+        });
+        socket.once("error", () => resolve(false));
+        socket.once("timeout", () => {
+            socket.destroy();
+            resolve(false);
+        });
+    });
+}
+
+interface ClientResult {
+    status: number | null;
+    json: { ok: boolean; groups?: Record<string, [number, number]>; error?: string } | undefined;
+    stdout: string;
+    stderr: string;
+}
+
+// The thin client as a laptop runs it through a port-forward: sc://localhost:PORT (plain
+// gRPC; pyspark-client switches to TLS for a token and any other host). The token comes
+// through the environment, so it is not in argv either.
+// spawnSync blocks mocha's own timer: the client's timeout stays below the test's.
+function runClient(python: string, port: number, token: string | undefined, timeoutMs: number): ClientResult {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) {
+        if (!k.startsWith("SPARK_") && !k.startsWith("PYSPARK_")) env[k] = v;
+    }
+    if (token !== undefined) env.SPARK_CONNECT_TOKEN = token;
+    const res = spawnSync(python, [CLIENT_JOB, `sc://localhost:${port}`], { env, encoding: "utf8", timeout: timeoutMs });
+    const line = res.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .pop();
+    return { status: res.status, json: line === undefined ? undefined : JSON.parse(line), stdout: res.stdout, stderr: res.stderr };
+}
+
+for (const version of sparkVersions()) {
+    const sparkHome = installSpark(version);
+    if (!hasConnectServer(sparkHome)) {
+        describe(`Spark ${version}: the connect role`, function () {
+            it("refuses a Spark without a Connect server, naming the missing jar", function () {
+                const h = new SparkHarness(version, sparkHome, "spark-connect");
+                try {
+                    const tokenFile = path.join(h.dir, "token");
+                    fs.writeFileSync(tokenFile, "t0ken\n", { mode: 0o600 });
+                    const res = h.runSync(["connect"], { SPARK_MASTER_URL: "spark://127.0.0.1:7077", SPARK_CONNECT_TOKEN_FILE: tokenFile });
+                    assert.equal(res.status, 2, res.stderr);
+                    assert.match(res.stderr, /has no Connect server .*spark-connect_\*\.jar missing.*Spark 4 or later/);
+                } finally {
+                    fs.rmSync(h.dir, { recursive: true, force: true });
+                }
+            });
+        });
+        continue;
+    }
+
+    describe(`Spark ${version}: Spark Connect with a token (connect role, pyspark-client)`, function () {
+        let h: SparkHarness;
+        let master: MasterHandle;
+        let server: ManagedProcess;
+        let token: string;
+        let port: number;
+        let python: string;
+
+        sparkSuite(version, "spark-connect", async (harness) => {
+            h = harness;
+            python = installConnectClient();
+            token = crypto.randomBytes(24).toString("hex");
+            const tokenFile = path.join(h.dir, "connect-token");
+            // As Kubernetes mounts a Secret key (here with a trailing newline).
+            fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+            master = await h.startMaster("master", { tini: true });
+            // 2 cores on the worker, a cap of 1 on the server: the cap is what limits it.
+            await h.startWorker(master, "worker-1", { tini: true, env: { SPARK_WORKER_CORES: "2" } });
+            await h.waitAliveWorkers(master, 1);
+            [port] = await freePorts(1);
+            server = h.start("connect", ["connect", "--conf", "spark.ui.enabled=false"], {
+                tini: true,
+                env: {
+                    SPARK_MASTER_URL: master.url,
+                    SPARK_CONNECT_TOKEN_FILE: tokenFile,
+                    SPARK_CONNECT_PORT: String(port),
+                    SPARK_CONNECT_MAX_CORES: "1",
+                    // The harness's small daemons get 384m, below Spark's 450m minimum for a
+                    // driver: the server's own size must win over SPARK_DAEMON_MEMORY.
+                    SPARK_CONNECT_DRIVER_MEMORY: "512m",
+                },
+            });
+            await waitFor(`the Connect server on port ${port}`, 180000, async () => {
+                const out = server.output();
+                if (/Error initializing SparkContext|Exception in thread "main"/.test(out)) {
+                    throw new Error(`the Connect server failed to start:\n${server.tail(40)}`);
+                }
+                h.assertRunning(server);
+                return (await portOpen(port)) ? true : undefined;
+            });
+        });
+
+        it("registers with the master as one application capped at SPARK_CONNECT_MAX_CORES", async function () {
+            const app = await waitFor("the Connect application RUNNING with its executor", 90000, async () => {
+                const json = await h.masterJson(master);
+                const a = json.activeapps.find((x) => x.name === "Spark Connect server") as
+                    { name: string; state: string; cores: number } | undefined;
+                return a !== undefined && a.state === "RUNNING" && a.cores > 0 ? a : undefined;
+            });
+            assert.equal(app.cores, 1, "spark.cores.max=1 not applied");
+        });
+
+        it("runs a DataFrame aggregation for a client with the token, with the right result", function () {
+            this.timeout(180000);
+            const res = runClient(python, port, token, 170000);
+            assert.equal(res.status, 0, `client failed: ${res.stdout}\n${res.stderr.slice(-3000)}`);
+            assert.equal(res.json?.ok, true);
+            assert.deepEqual(res.json?.groups, {
+                "0": [16668333, 3334],
+                "1": [16661667, 3333],
+                "2": [16665000, 3333],
+            });
+        });
+
+        for (const [label, given] of [
+            ["no token", undefined],
+            ["a wrong token", "not-the-token"],
+        ] as const) {
+            it(`refuses a client with ${label}`, function () {
+                this.timeout(120000);
+                const res = runClient(python, port, given, 110000);
+                assert.equal(res.status, 1, `expected a refusal: ${res.stdout}\n${res.stderr.slice(-2000)}`);
+                assert.equal(res.json?.ok, false);
+                assert.match(res.json?.error ?? "", /UNAUTHENTICATED|[Aa]uthentication|token/);
+                assert.doesNotMatch(res.stdout, /"groups"/);
+            });
+        }
+
+        it("keeps the token off every command line and out of the server's log", function () {
+            const cmds = commandLines(server.pid);
+            assert.ok(
+                cmds.some((c) => c.includes("SparkConnectServer")),
+                "no Connect server JVM found",
+            );
+            for (const c of cmds) assert.ok(!c.includes(token), `token visible in argv: ${c.slice(0, 200)}`);
+            assert.ok(!server.output().includes(token), "token in the server's log");
+            // Its heap is its own, not the daemons' 384m.
+            assert.ok(
+                cmds.some((c) => c.includes("-Xmx512m")),
+                `no -Xmx512m: ${cmds.find((c) => c.includes("SparkConnectServer"))?.slice(0, 400)}`,
+            );
+        });
+    });
+}
