@@ -5,6 +5,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { shellWord } from "../../components/clusterSpec";
 import { CLOUD_DEFAULTS, ConfigError, DEFAULTS, KNOWN_KEYS } from "../../components/config";
+import { CLUSTER_KEYS } from "../../components/config/cluster";
 import { parseAny } from "../../tooling/mocks/mocks";
 import { standInKubeconfig } from "../../tooling/mocks/kubeconfig";
 
@@ -38,6 +39,14 @@ describe("config", () => {
         }
         assert.deepStrictEqual(declared, { ...DEFAULTS, ...CLOUD_DEFAULTS });
         assert.deepStrictEqual(project.config["pulumi:disable-default-providers"], { value: ["kubernetes"] });
+    });
+
+    it("lists in the README exactly the keys a clusters entry may override", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const sentence = /override any of ([^:]+):/.exec(readme);
+        assert.ok(sentence, "the README's clusters paragraph is gone");
+        const listed = [...sentence[1].matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]).sort();
+        assert.deepStrictEqual(listed, CLUSTER_KEYS.filter((k) => k !== "name").sort());
     });
 
     it("builds one cluster from the flat keys with the defaults", () => {
