@@ -16,7 +16,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { median, printTable, spread } from "./report";
-import { installSpark, JOBS_DIR, pinnedVersions, printedValue, SparkHarness } from "../tests/spark/harness";
+import { installSpark, JOBS_DIR, pinnedVersions, printedValue, SparkHarness } from "../tooling/spark";
 
 const version = process.env.BENCH_SPARK_VERSION ?? pinnedVersions().SPARK_VERSION_DEFAULT;
 const runs = Number(process.env.BENCH_RUNS ?? 3);

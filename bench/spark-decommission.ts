@@ -32,7 +32,7 @@ import {
     SparkHarness,
     waitFor,
     WorkerHandle,
-} from "../tests/spark/harness";
+} from "../tooling/spark";
 
 const N = 20000; // records of the job's cached RDD
 

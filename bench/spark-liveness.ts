@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { printTable, spread } from "./report";
-import { CONF_DIR, installSpark, MasterHandle, pinnedVersions, SparkHarness, waitFor, WorkerHandle } from "../tests/spark/harness";
+import { CONF_DIR, installSpark, MasterHandle, pinnedVersions, SparkHarness, waitFor, WorkerHandle } from "../tooling/spark";
 
 interface Result {
     label: string;

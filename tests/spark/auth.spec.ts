@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { commandLines, JOBS_DIR, MasterHandle, SparkHarness, sparkSuite, sparkVersions, waitFor, WorkerHandle } from "./harness";
+import { commandLines, JOBS_DIR, MasterHandle, SparkHarness, sparkSuite, sparkVersions, waitFor, WorkerHandle } from "../../tooling/spark";
 
 for (const version of sparkVersions()) {
     describe(`Spark ${version} with RPC authentication (SPARK_AUTH_SECRET_FILE)`, function () {

@@ -17,7 +17,7 @@ import {
     waitFor,
     WorkerHandle,
     WorkerJson,
-} from "./harness";
+} from "../../tooling/spark";
 
 const LOST_WORKER_LIMIT_MS = 15000;
 

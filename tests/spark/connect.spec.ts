@@ -20,7 +20,7 @@ import {
     sparkSuite,
     sparkVersions,
     waitFor,
-} from "./harness";
+} from "../../tooling/spark";
 
 const CLIENT_JOB = path.join(JOBS_DIR, "connect_client.py");
 

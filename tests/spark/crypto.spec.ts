@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { JOBS_DIR, ManagedProcess, MasterHandle, SparkHarness, sparkSuite, sparkVersions, waitFor } from "./harness";
+import { JOBS_DIR, ManagedProcess, MasterHandle, SparkHarness, sparkSuite, sparkVersions, waitFor } from "../../tooling/spark";
 
 const ROWS = 20_000;
 const DRIVER_HOST = "127.0.0.4";

@@ -29,7 +29,7 @@ import {
     sparkVersions,
     waitFor,
     WorkerHandle,
-} from "./harness";
+} from "../../tooling/spark";
 
 const DECOMMISSION_TIMEOUT_S = 60;
 // jobs/decommission.py: records and partitions of the cached RDD, reduce partitions.

@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { freePorts, getText, installSpark, SparkHarness, sparkVersions, waitFor } from "./harness";
+import { freePorts, getText, installSpark, SparkHarness, sparkVersions, waitFor } from "../../tooling/spark";
 
 describe("entrypoint.sh contract", function () {
     let h: SparkHarness;

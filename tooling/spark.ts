@@ -7,15 +7,15 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { pinnedVersions } from "../../tooling/versions";
-import { sleep, waitFor } from "../../tooling/wait";
+import { pinnedVersions } from "./versions";
+import { sleep, waitFor } from "./wait";
 
 export { pinnedVersions, sleep, waitFor };
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const REPO_ROOT = path.resolve(__dirname, "..");
 export const ENTRYPOINT = path.join(REPO_ROOT, "images", "spark", "entrypoint.sh");
 export const CONF_DIR = path.join(REPO_ROOT, "images", "spark", "conf");
-export const JOBS_DIR = path.join(__dirname, "jobs");
+export const JOBS_DIR = path.join(REPO_ROOT, "tests", "spark", "jobs");
 
 /** Spark versions under test: SPARK_TEST_VERSIONS (comma or space separated) or both pins. */
 export function sparkVersions(): string[] {
