@@ -18,6 +18,13 @@ import time
 from pyspark import SparkContext
 
 
+def report(key, value):
+    # One write per line: the driver's JVM logs to the same file, and print() writes the text
+    # and its newline separately, so a log line could land between them.
+    sys.stdout.write(f"{key}={value}\n")
+    sys.stdout.flush()
+
+
 def where(_):
     # An executor's working directory is <worker dir>/<app id>/<executor id>, and its
     # Python workers inherit it: it names the worker and executor that ran the task.
@@ -28,8 +35,8 @@ def where(_):
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "talk"
     sc = SparkContext(appName=f"spark-tests-{mode}")
-    print(f"APP_ID={sc.applicationId}", flush=True)
-    print(f"TALK_COUNT={sc.parallelize([1, 2, 4, 4]).count()}", flush=True)
+    report("APP_ID", sc.applicationId)
+    report("TALK_COUNT", sc.parallelize([1, 2, 4, 4]).count())
     if mode in ("spread", "shuffle", "dfshuffle"):
         want = int(sys.argv[2])
         deadline = time.time() + 90
@@ -42,7 +49,7 @@ def main():
         marker = sys.argv[3]
         rows = sc.parallelize(range(20_000), 8).map(lambda i: (i % 16, f"{marker}-{i}"))
         counts = rows.groupByKey(8).mapValues(lambda vs: sum(1 for v in vs if v.startswith(marker))).collect()
-        print(f"SHUFFLE_ROWS={sum(c for _, c in counts)}", flush=True)
+        report("SHUFFLE_ROWS", sum(c for _, c in counts))
     if mode == "dfshuffle":
         from pyspark.sql import SparkSession
 
@@ -51,13 +58,13 @@ def main():
         df = spark.range(rows, numPartitions=8).selectExpr("id % 997 AS k", "sha2(CAST(id AS STRING), 256) AS v")
         t0 = time.time()
         out = df.repartition(8, "k").groupBy("k").agg({"v": "count"}).collect()
-        print(f"SHUFFLE_SECONDS={time.time() - t0:.3f}", flush=True)
-        print(f"SHUFFLE_ROWS={sum(r[1] for r in out)}", flush=True)
+        report("SHUFFLE_SECONDS", f"{time.time() - t0:.3f}")
+        report("SHUFFLE_ROWS", sum(r[1] for r in out))
     if mode == "spread":
         rdd = sc.parallelize(range(200_000), 16)
-        print(f"SPREAD_SUM={rdd.map(lambda x: x * x).sum()}", flush=True)
+        report("SPREAD_SUM", rdd.map(lambda x: x * x).sum())
         dirs = sorted(set(sc.parallelize(range(64), 16).map(where).collect()))
-        print(f"SPREAD_DIRS={json.dumps(dirs)}", flush=True)
+        report("SPREAD_DIRS", json.dumps(dirs))
     sc.stop()
 
 
