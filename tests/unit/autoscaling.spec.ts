@@ -1,19 +1,6 @@
 import * as assert from "assert";
-import { ConfigError, parseConfig } from "../../components/config";
 import { all, evaluate, one } from "../../tooling/mocks/mocks";
-
-function refuses(raw: Record<string, string>, key: string, allowed: RegExp): void {
-    assert.throws(
-        () => parseConfig(raw),
-        (err: unknown) => {
-            assert.ok(err instanceof ConfigError, String(err));
-            const problem = err.problems.find((p) => p.startsWith(`spark-on-k8s:${key} = `));
-            assert.ok(problem, `no problem names ${key}: ${err.problems.join(" | ")}`);
-            assert.match(problem, allowed);
-            return true;
-        },
-    );
-}
+import { refuses } from "./configSpecs";
 
 describe("worker autoscaling", () => {
     it("is off by default: no autoscaler objects, and workerReplicas wins any field conflict", async () => {

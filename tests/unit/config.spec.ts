@@ -8,23 +8,9 @@ import { CLOUD_DEFAULTS, ConfigError, DEFAULTS, KNOWN_KEYS } from "../../compone
 import { CLUSTER_KEYS } from "../../components/config/cluster";
 import { parseAny } from "../../tooling/mocks/mocks";
 import { standInKubeconfig } from "../../tooling/mocks/kubeconfig";
+import { refuses } from "./configSpecs";
 
 const ROOT = path.join(__dirname, "..", "..");
-
-/** Expects parseConfig to refuse `raw`, with one problem naming `key` and containing `allowed`. */
-function refuses(raw: Record<string, string>, key: string, allowed: RegExp, ambient: Record<string, string> = {}): void {
-    assert.throws(
-        () => parseAny(raw, ambient),
-        (err: unknown) => {
-            assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-            const problem = err.problems.find((p) => p.startsWith(`spark-on-k8s:${key} = `));
-            assert.ok(problem, `no problem names ${key}: ${err.problems.join(" | ")}`);
-            assert.match(problem, allowed);
-            assert.match(err.message, /nothing was changed/);
-            return true;
-        },
-    );
-}
 
 describe("config", () => {
     it("declares in Pulumi.yaml exactly the keys and defaults the loader applies", () => {

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, parseConfig } from "../../components/config";
+import { parseConfig } from "../../components/config";
 import { dashboard, dashboardQueries } from "../../components/monitoring/dashboard";
 import { monitoredRoles, runsConnectServer } from "../../components/monitoring/podMonitors";
 import {
@@ -15,23 +15,11 @@ import {
     ruleGroups,
 } from "../../components/monitoring/rules";
 import { all, evaluate, one } from "../../tooling/mocks/mocks";
+import { refuses } from "./configSpecs";
 
 const POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor";
 const RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
-
-function refuses(raw: Record<string, string>, key: string, allowed: RegExp): void {
-    assert.throws(
-        () => parseConfig(raw),
-        (err: unknown) => {
-            assert.ok(err instanceof ConfigError, String(err));
-            const problem = err.problems.find((p) => p.startsWith(`spark-on-k8s:${key} = `));
-            assert.ok(problem, `no problem names ${key}: ${err.problems.join(" | ")}`);
-            assert.match(problem, allowed);
-            return true;
-        },
-    );
-}
 
 const PROMQL_WORDS = new Set([
     "by",
