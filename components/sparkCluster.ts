@@ -56,6 +56,33 @@ export interface ClusterOutputs {
 }
 
 /**
+ * A Secret holding 64 random hex characters under `key`, generated once: later runs generate
+ * another value, which ignoreChanges discards, so it stays stable without a provider plugin
+ * beyond Kubernetes (the e2e tier's preview-shows-one-update journey proves it). Deleting the
+ * Secret rotates it. The RPC secret and the Connect token are made this way.
+ */
+function generatedSecret(
+    name: string,
+    metadata: k8s.types.input.meta.v1.ObjectMeta,
+    key: string,
+    child: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
+    return new k8s.core.v1.Secret(
+        name,
+        { metadata, type: "Opaque", stringData: { [key]: pulumi.secret(crypto.randomBytes(32).toString("hex")) } },
+        { ...child, ignoreChanges: ["stringData", "data"] },
+    );
+}
+
+/** A LoadBalancer Service's address once the cloud has assigned one (hostname or IP), else "pending". */
+function loadBalancerAddress(service: k8s.core.v1.Service): pulumi.Output<string> {
+    return service.status.loadBalancer.apply((lb) => {
+        const ingress = lb?.ingress?.[0];
+        return ingress?.hostname ?? ingress?.ip ?? "pending";
+    });
+}
+
+/**
  * One Spark standalone cluster in its own namespace: quota and limits for the namespace, a
  * master (one replica, recreated on change) behind a Service on 7077/8080, and workers sized
  * exactly like their containers, protected by a disruption budget.
@@ -96,20 +123,7 @@ export class SparkCluster extends pulumi.ComponentResource {
             child,
         );
 
-        // The RPC secret is generated once: later runs generate another value, which ignoreChanges
-        // discards, so it stays stable without a provider plugin beyond Kubernetes (the e2e tier's
-        // preview-shows-one-update journey proves it). Deleting the Secret rotates it.
-        const authSecret = c.rpcAuth
-            ? new k8s.core.v1.Secret(
-                  `${name}-rpc-auth`,
-                  {
-                      metadata: inNs(spec.authSecretName(c)),
-                      type: "Opaque",
-                      stringData: { [spec.AUTH_KEY]: pulumi.secret(crypto.randomBytes(32).toString("hex")) },
-                  },
-                  { ...child, ignoreChanges: ["stringData", "data"] },
-              )
-            : undefined;
+        const authSecret = c.rpcAuth ? generatedSecret(`${name}-rpc-auth`, inNs(spec.authSecretName(c)), spec.AUTH_KEY, child) : undefined;
 
         new k8s.networking.v1.NetworkPolicy(
             `${name}-netpol`,
@@ -260,10 +274,7 @@ export class SparkCluster extends pulumi.ComponentResource {
             masterWebUiUrl:
                 uiService === undefined
                     ? service.metadata.name.apply(() => spec.masterWebUiUrl(c))
-                    : uiService.status.loadBalancer.apply((lb) => {
-                          const ingress = lb?.ingress?.[0];
-                          return `http://${ingress?.hostname ?? ingress?.ip ?? "pending"}:${spec.PORTS.masterWebUi}`;
-                      }),
+                    : loadBalancerAddress(uiService).apply((host) => `http://${host}:${spec.PORTS.masterWebUi}`),
             portForwardCommand: service.metadata.name.apply(() => spec.portForwardCommand(c, args.kubectlContext)),
             image: pulumi.output(args.image),
             sparkVersion: pulumi.output(c.sparkVersion),
@@ -278,10 +289,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                 ? connectServer.service.metadata.name.apply(() => connect.connectPortForwardCommand(c, args.kubectlContext))
                 : pulumi.output(undefined),
             connectLoadBalancerUrl: connectServer?.loadBalancer
-                ? connectServer.loadBalancer.status.loadBalancer.apply((lb) => {
-                      const ingress = lb?.ingress?.[0];
-                      return `sc://${ingress?.hostname ?? ingress?.ip ?? "pending"}:${connect.CONNECT_PORT}`;
-                  })
+                ? loadBalancerAddress(connectServer.loadBalancer).apply((host) => `sc://${host}:${connect.CONNECT_PORT}`)
                 : pulumi.output(undefined),
         };
         this.registerOutputs({ ...this.outputs });
@@ -403,17 +411,8 @@ export class SparkCluster extends pulumi.ComponentResource {
         child: pulumi.CustomResourceOptions,
         dependsOn: pulumi.Resource[],
     ): { token: k8s.core.v1.Secret; service: k8s.core.v1.Service; loadBalancer?: k8s.core.v1.Service } {
-        // Generated once: later runs generate another value, which ignoreChanges discards.
         // Deleting the Secret (then `pulumi up`) rotates it (docs/connect.md).
-        const token = new k8s.core.v1.Secret(
-            `${name}-connect-token`,
-            {
-                metadata: inNs(connect.connectTokenSecretName(c)),
-                type: "Opaque",
-                stringData: { [connect.CONNECT_TOKEN_KEY]: pulumi.secret(crypto.randomBytes(32).toString("hex")) },
-            },
-            { ...child, ignoreChanges: ["stringData", "data"] },
-        );
+        const token = generatedSecret(`${name}-connect-token`, inNs(connect.connectTokenSecretName(c)), connect.CONNECT_TOKEN_KEY, child);
         const labels = spec.workloadLabels(c, "connect");
         new k8s.apps.v1.Deployment(
             `${name}-connect`,
