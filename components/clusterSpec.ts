@@ -243,7 +243,7 @@ export const ENTRYPOINT = "/opt/entrypoint.sh";
  * registered with a master, the History Server answering its REST API), so a rolling update
  * takes the next worker down only once the new one is usable.
  */
-function probes(component: Component) {
+function probes(component: Exclude<Component, "connect">) {
     const http = { path: "/", port: "http" };
     return {
         // JVM start-up takes seconds; the startup probe holds the others off until then.
