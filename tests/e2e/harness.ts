@@ -35,18 +35,49 @@ export interface Result {
     stderr: string;
 }
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Result {
+/**
+ * The longest any one command may run. The helpers block the event loop, so mocha's own
+ * timeouts cannot stop a hung `pulumi up` or `kubectl`: this does, and says which it was.
+ */
+export const COMMAND_TIMEOUT_MS = Number(process.env.SPARK_TEST_COMMAND_TIMEOUT_MS ?? 900_000);
+
+export function run(
+    cmd: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Result {
+    const timeoutMs = opts.timeoutMs ?? COMMAND_TIMEOUT_MS;
     const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
         cwd: opts.cwd ?? ROOT,
         env: opts.env ?? process.env,
         input: opts.input,
         encoding: "utf8",
         maxBuffer: 256 * 1024 * 1024,
+        timeout: timeoutMs,
+        killSignal: "SIGKILL",
     });
     if (r.error) {
-        throw r.error;
+        const timedOut = (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT";
+        const what = `${path.basename(cmd)} ${args.join(" ")}`;
+        throw new Error(
+            timedOut
+                ? `${what}: still running after ${timeoutMs / 1000}s, killed\n--- stdout ---\n${(r.stdout ?? "").slice(-4000)}\n--- stderr ---\n${(r.stderr ?? "").slice(-4000)}`
+                : `${what}: ${r.error.message}`,
+        );
     }
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * A root afterEach hook: prints a failed spec's error at once, not only in mocha's summary at
+ * the end, so a run stopped later (a CI time limit) still shows why each spec failed.
+ */
+export function reportFailureNow(this: Mocha.Context): void {
+    const t = this.currentTest;
+    if (t?.state === "failed") {
+        const err = (t as unknown as { err?: Error }).err;
+        process.stderr.write(`\n      FAILED: ${t.fullTitle()}\n${String(err?.stack ?? err).replace(/^/gm, "        ")}\n\n`);
+    }
 }
 
 function check(what: string, r: Result): string {
@@ -226,6 +257,7 @@ export const mochaHooks = {
         this.timeout(180_000);
         startEnvironment();
     },
+    afterEach: reportFailureNow,
     afterAll(this: Mocha.Context): void {
         this.timeout(120_000);
         stopEnvironment();

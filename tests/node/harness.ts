@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { NODE_CLUSTER_DIR } from "./env";
 import { pinned } from "../../tooling/versions";
-import { ROOT, startEnvironment, stopEnvironment } from "../e2e/harness";
+import { COMMAND_TIMEOUT_MS, reportFailureNow, ROOT, startEnvironment, stopEnvironment } from "../e2e/harness";
 
 // The e2e harness's helpers, shared rather than copied (its own root hooks are not used).
 export {
@@ -76,10 +76,14 @@ export function script(rel: string, args: string[] = [], env: NodeJS.ProcessEnv 
         stdio: ["ignore", "pipe", "pipe"],
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,
+        // Image builds from nothing take ~11 min on 2 cores; nothing here should take 40.
+        timeout: 2_400_000,
+        killSignal: "SIGKILL",
     });
     const took = ((Date.now() - started) / 1000).toFixed(1);
     if (r.status !== 0) {
-        throw new Error(`${rel} ${args.join(" ")} exited ${r.status} after ${took}s\n${(r.stderr ?? "").slice(-6000)}`);
+        const how = r.error ? `failed (${r.error.message})` : `exited ${r.status}`;
+        throw new Error(`${rel} ${args.join(" ")} ${how} after ${took}s\n${(r.stderr ?? "").slice(-6000)}`);
     }
     timings.push(`${rel} ${args.join(" ")}: ${took}s`);
 }
@@ -93,7 +97,8 @@ export function docker(
         env: { ...process.env, DOCKER_HOST: `unix://${DOCKER_SOCK}`, DOCKER_BUILDKIT: "0" },
         encoding: "utf8",
         maxBuffer: 64 * 1024 * 1024,
-        timeout: opts.timeoutMs,
+        timeout: opts.timeoutMs ?? COMMAND_TIMEOUT_MS,
+        killSignal: "SIGKILL",
     });
     const out = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     if (!opts.allowFail && out.code !== 0) {
@@ -171,6 +176,7 @@ export const mochaHooks = {
         }
         process.stderr.write(`      node: ${NODES} real node(s) up next to ${NODE_CLUSTER_DIR}\n`);
     },
+    afterEach: reportFailureNow,
     afterAll(this: Mocha.Context): void {
         this.timeout(300_000);
         if (started) {
