@@ -213,26 +213,35 @@ describe("the Spark image, built by Docker from images/spark", function () {
                 image,
                 "worker",
             ]);
-            await waitFor("the worker ALIVE in the master's /json/", 90_000, () => {
-                const r = docker(
-                    [
-                        "exec",
-                        names[0],
-                        "python3",
-                        "-c",
-                        `import urllib.request;print(urllib.request.urlopen("http://127.0.0.1:${ui}/json/").read().decode())`,
-                    ],
-                    {
-                        allowFail: true,
-                    },
-                );
-                // While the master's UI starts, Jetty may answer with an HTML page: not yet.
-                try {
-                    return r.code === 0 && (JSON.parse(r.stdout).workers as { state: string }[]).some((w) => w.state === "ALIVE");
-                } catch {
-                    return false;
-                }
-            });
+            try {
+                await waitFor("the worker ALIVE in the master's /json/", 90_000, () => {
+                    const r = docker(
+                        [
+                            "exec",
+                            names[0],
+                            "python3",
+                            "-c",
+                            `import urllib.request;print(urllib.request.urlopen("http://127.0.0.1:${ui}/json/").read().decode())`,
+                        ],
+                        {
+                            allowFail: true,
+                        },
+                    );
+                    // While the master's UI starts, Jetty may answer with an HTML page: not yet.
+                    try {
+                        return r.code === 0 && (JSON.parse(r.stdout).workers as { state: string }[]).some((w) => w.state === "ALIVE");
+                    } catch {
+                        return false;
+                    }
+                });
+            } catch (e) {
+                // What each daemon said: the reason is in there, not in the timeout.
+                const logs = names.map((n) => {
+                    const r = docker(["logs", "--tail", "40", n], { allowFail: true });
+                    return `--- ${n} ---\n${r.stdout}${r.stderr}`;
+                });
+                throw new Error(`${String(e)}\n${logs.join("\n")}`);
+            }
             const grace = 20;
             for (const name of [names[1], names[0]]) {
                 const t0 = Date.now();
