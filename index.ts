@@ -17,6 +17,7 @@ export const rpcAuthSecretName = stack.rpcAuthSecretName;
 export const networkCrypto = stack.networkCrypto;
 export const historyServerUrl = stack.historyServerUrl;
 export const eventLogClaimName = stack.eventLogClaimName;
+export const masterRecoveryClaimName = stack.masterRecoveryClaimName;
 export const connectUrl = stack.connectUrl;
 export const connectTokenSecretName = stack.connectTokenSecretName;
 export const connectPortForwardCommand = stack.connectPortForwardCommand;

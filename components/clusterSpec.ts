@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "./config";
-import { masterHeapMiB, WORKER_DAEMON_HEAP_MIB, workerOfferedMemoryMiB } from "./quantity";
+import { masterHeapMiB, parseMemoryMiB, WORKER_DAEMON_HEAP_MIB, workerOfferedMemoryMiB } from "./quantity";
 
 type Input<T> = pulumi.Input<T>;
 type Container = k8s.types.input.core.v1.Container;
@@ -128,6 +128,37 @@ export function eventLogClaimSpec(cluster: ClusterConfig): k8s.types.input.core.
     };
 }
 
+/** Where the master's recovery claim is mounted. */
+export const RECOVERY_DIR = "/opt/spark/recovery";
+
+/**
+ * The master's SPARK_RECOVERY_DIR: one directory per Spark version on the claim, because the
+ * state is Java-serialized and another version's master may not read it. A `sparkVersion`
+ * upgrade thus starts from an empty state (running applications are lost, as without
+ * recovery) instead of a master that cannot start.
+ */
+export function recoveryDir(cluster: ClusterConfig): string {
+    return `${RECOVERY_DIR}/spark-${cluster.sparkVersion}`;
+}
+
+/** The master's ReadWriteOnce recovery claim: one master at a time (Recreate) writes it. */
+export function recoveryClaimName(cluster: ClusterConfig): string {
+    return `${cluster.name}-master-recovery`;
+}
+
+/** Spec of the recovery claim. */
+export function recoveryClaimSpec(cluster: ClusterConfig): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
+    const r = cluster.masterRecovery;
+    if (r === undefined) {
+        throw new Error(`cluster ${cluster.name} has no master recovery`);
+    }
+    return {
+        accessModes: ["ReadWriteOnce"],
+        ...(r.storageClassName === undefined ? {} : { storageClassName: r.storageClassName }),
+        resources: { requests: { storage: r.size } },
+    };
+}
+
 /** Where the RPC secret is mounted; the entrypoint reads it from SPARK_AUTH_SECRET_FILE. */
 export const AUTH_DIR = "/etc/spark/auth";
 export const AUTH_KEY = "secret";
@@ -166,6 +197,7 @@ export function masterEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVa
         { name: "SPARK_MASTER_PORT", value: String(PORTS.masterRpc) },
         { name: "SPARK_MASTER_WEBUI_PORT", value: String(PORTS.masterWebUi) },
         { name: "SPARK_DAEMON_MEMORY", value: `${masterHeapMiB(cluster.masterMemoryMiB)}m` },
+        ...(cluster.masterRecovery ? [{ name: "SPARK_RECOVERY_DIR", value: recoveryDir(cluster) }] : []),
         ...authEnv(cluster),
     ];
 }
@@ -278,6 +310,7 @@ function volumeMounts(cluster: ClusterConfig, component: Exclude<Component, "con
         // Drivers submitted in cluster mode run inside a worker and write their event log here.
         // The master writes none (Spark's standalone master no longer replays applications).
         ...(component === "worker" && cluster.historyServer ? [{ name: "event-logs", mountPath: EVENT_LOG_DIR }] : []),
+        ...(component === "master" && cluster.masterRecovery ? [{ name: "recovery", mountPath: RECOVERY_DIR }] : []),
     ];
 }
 
@@ -369,6 +402,7 @@ function podVolumes(cluster: ClusterConfig, component: Component): (k8s.types.in
         // Group-readable for the image's group only (fsGroup), never world-readable.
         ...(cluster.rpcAuth ? [{ name: "rpc-auth", secret: { secretName: authSecretName(cluster), defaultMode: 0o440 } }] : []),
         ...(cluster.historyServer ? [{ name: "event-logs", persistentVolumeClaim: { claimName: eventLogClaimName(cluster) } }] : []),
+        ...(cluster.masterRecovery ? [{ name: "recovery", persistentVolumeClaim: { claimName: recoveryClaimName(cluster) } }] : []),
         // The Connect token: only the Connect server mounts it.
         ...(cluster.connect
             ? [{ name: "connect-token", secret: { secretName: connectTokenSecretName(cluster), defaultMode: 0o440 } }]
@@ -405,6 +439,8 @@ export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): R
         scratchMiB(cluster, "history").total * history +
         (connect ? scratchMiB(cluster, "connect").total : 0);
     const loadBalancers = (webUiLoadBalancer ? 1 : 0) + (connect?.loadBalancer === true ? 1 : 0);
+    // The claims the program makes (event logs, master recovery); clients bring none.
+    const claims = [cluster.historyServer?.size, cluster.masterRecovery?.size].filter((x): x is string => x !== undefined);
     return {
         pods: String(1 + workerSlots + history + (connect ? 1 : 0)),
         "requests.cpu": String(cpu),
@@ -416,6 +452,8 @@ export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): R
         "services.nodeports": "0",
         // Load balancers cost money and face networks: only the opted-in UI and Connect Services may have one.
         "services.loadbalancers": String(loadBalancers),
+        persistentvolumeclaims: String(claims.length),
+        "requests.storage": `${claims.reduce((sum, size) => sum + parseMemoryMiB(size)!, 0)}Mi`,
     };
 }
 

@@ -45,6 +45,8 @@ export interface ClusterOutputs {
     readonly historyServerUrl: pulumi.Output<string | undefined>;
     /** The ReadWriteMany claim (in `namespace`) clients mount at /opt/spark/events so their event logs reach the History Server. */
     readonly eventLogClaimName: pulumi.Output<string | undefined>;
+    /** The master's ReadWriteOnce claim of recovery state (a restarted master takes back workers and applications); undefined with masterRecovery off. */
+    readonly masterRecoveryClaimName: pulumi.Output<string | undefined>;
     /** Spark Connect's in-cluster `sc://` URL, without the token; undefined with connect off. */
     readonly connectUrl: pulumi.Output<string | undefined>;
     /** The Secret (in `namespace`, key `token`) holding the token Connect clients send; undefined with connect off. */
@@ -131,6 +133,16 @@ export class SparkCluster extends pulumi.ComponentResource {
             child,
         );
 
+        // Master recovery: a ReadWriteOnce claim only the master mounts. Recreate below keeps
+        // it to one writer: the old master is gone before the new one mounts it.
+        const recovery = c.masterRecovery
+            ? new k8s.core.v1.PersistentVolumeClaim(
+                  `${name}-master-recovery`,
+                  { metadata: inNs(spec.recoveryClaimName(c)), spec: spec.recoveryClaimSpec(c) },
+                  child,
+              )
+            : undefined;
+
         const masterLabels = spec.workloadLabels(c, "master");
         const master = new k8s.apps.v1.Deployment(
             `${name}-master`,
@@ -147,7 +159,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                     },
                 },
             },
-            { ...child, dependsOn: authSecret ? [authSecret] : [] },
+            { ...child, dependsOn: [...(authSecret ? [authSecret] : []), ...(recovery ? [recovery] : [])] },
         );
 
         const service = new k8s.core.v1.Service(
@@ -283,6 +295,7 @@ export class SparkCluster extends pulumi.ComponentResource {
             networkCrypto: pulumi.output(c.networkCrypto),
             historyServerUrl: history ? history.metadata.name.apply(() => spec.historyWebUiUrl(c)) : pulumi.output(undefined),
             eventLogClaimName: eventLogs ? eventLogs.metadata.name : pulumi.output(undefined),
+            masterRecoveryClaimName: recovery ? recovery.metadata.name : pulumi.output(undefined),
             connectUrl: connectServer ? connectServer.service.metadata.name.apply(() => connect.connectUrl(c)) : pulumi.output(undefined),
             connectTokenSecretName: connectServer ? connectServer.token.metadata.name : pulumi.output(undefined),
             connectPortForwardCommand: connectServer

@@ -181,6 +181,15 @@ const clusterFields = {
         (s) => !s.endsWith("Mi") || parseInt(s, 10) >= 1024,
         { error: "must be a size of at least 1Gi in Mi, Gi or Ti, such as 10Gi" },
     ),
+    /** The master's recovery state on a ReadWriteOnce claim: auto = on where the target binds one. */
+    masterRecovery: oneOf(["auto", "on", "off"] as const),
+    masterRecoveryStorageClass: z.string().refine((s) => s === "" || (DNS_SUBDOMAIN.test(s) && s.length <= 253), {
+        error: "must be a StorageClass name (DNS-1123 subdomain), or empty for the target's default",
+    }),
+    masterRecoverySize: text(/^([1-9]\d*)(Mi|Gi|Ti)$/, "must be a size of at least 1Gi in Mi, Gi or Ti, such as 1Gi").refine(
+        (s) => !s.endsWith("Mi") || parseInt(s, 10) >= 1024,
+        { error: "must be a size of at least 1Gi in Mi, Gi or Ti, such as 1Gi" },
+    ),
 };
 
 /** The keys a `clusters` entry may set; the rest of its values come from the flat keys. */
@@ -221,33 +230,62 @@ export const clusterSchema = strictObject(clusterFields, "must be an object with
             );
         }
     })
-    .transform(({ image, autoscaling, monitoring, connect, historyServer, eventLogStorageClass, eventLogSize, networkCrypto, ...c }) => ({
-        ...c,
-        /** Encryption on the wire; its keys come from the RPC secret, so only with rpcAuth. */
-        networkCrypto: c.rpcAuth && networkCrypto,
-        /** The Spark Connect server; undefined = off. */
-        connect: connect === undefined ? undefined : ({ ...connect, memoryMiB: parseMemoryMiB(connect.memory)! } as ConnectConfig),
-        /** Worker autoscaling; undefined = off (workerReplicas is the size). */
-        autoscaling,
-        /** PodMonitors, PrometheusRule and Grafana dashboard (components/monitoring/); undefined = off. */
-        monitoring,
-        image: image === "" ? undefined : image,
-        workerMemoryMiB: parseMemoryMiB(c.workerMemory)!,
-        masterMemoryMiB: parseMemoryMiB(c.masterMemory)!,
-        workerScratchMiB: parseMemoryMiB(c.workerScratchSize)!,
-        /** The History Server and the ReadWriteMany claim drivers write event logs to; undefined = off. */
-        historyServer: historyServer
-            ? {
-                  /** StorageClass of the event-log claim; undefined = the target's default (components/platforms/targets.ts). */
-                  storageClassName: eventLogStorageClass === "" ? undefined : eventLogStorageClass,
-                  size: eventLogSize,
-              }
-            : undefined,
-    }));
+    .transform(
+        ({
+            image,
+            autoscaling,
+            monitoring,
+            connect,
+            historyServer,
+            eventLogStorageClass,
+            eventLogSize,
+            networkCrypto,
+            masterRecovery,
+            masterRecoveryStorageClass,
+            masterRecoverySize,
+            ...c
+        }) => ({
+            ...c,
+            /**
+             * The master's recovery claim; undefined = off. `required`: asked for with "on" (a target
+             * that cannot bind one refuses it), not only "auto" (there it is simply off).
+             */
+            masterRecovery:
+                masterRecovery === "off"
+                    ? undefined
+                    : {
+                          required: masterRecovery === "on",
+                          /** StorageClass of the claim; undefined = the target's default (components/platforms/targets.ts). */
+                          storageClassName: masterRecoveryStorageClass === "" ? undefined : masterRecoveryStorageClass,
+                          size: masterRecoverySize,
+                      },
+            /** Encryption on the wire; its keys come from the RPC secret, so only with rpcAuth. */
+            networkCrypto: c.rpcAuth && networkCrypto,
+            /** The Spark Connect server; undefined = off. */
+            connect: connect === undefined ? undefined : ({ ...connect, memoryMiB: parseMemoryMiB(connect.memory)! } as ConnectConfig),
+            /** Worker autoscaling; undefined = off (workerReplicas is the size). */
+            autoscaling,
+            /** PodMonitors, PrometheusRule and Grafana dashboard (components/monitoring/); undefined = off. */
+            monitoring,
+            image: image === "" ? undefined : image,
+            workerMemoryMiB: parseMemoryMiB(c.workerMemory)!,
+            masterMemoryMiB: parseMemoryMiB(c.masterMemory)!,
+            workerScratchMiB: parseMemoryMiB(c.workerScratchSize)!,
+            /** The History Server and the ReadWriteMany claim drivers write event logs to; undefined = off. */
+            historyServer: historyServer
+                ? {
+                      /** StorageClass of the event-log claim; undefined = the target's default (components/platforms/targets.ts). */
+                      storageClassName: eventLogStorageClass === "" ? undefined : eventLogStorageClass,
+                      size: eventLogSize,
+                  }
+                : undefined,
+        }),
+    );
 
 /** One Spark standalone cluster (master + workers) in its own namespace. */
 export type ClusterConfig = z.output<typeof clusterSchema>;
 export type HistoryServerConfig = NonNullable<ClusterConfig["historyServer"]>;
+export type MasterRecoveryConfig = NonNullable<ClusterConfig["masterRecovery"]>;
 
 /** The clusters of a stack: at least one, each with its own name and namespace. */
 export const clustersSchema = z

@@ -31,6 +31,9 @@ export const DEFAULTS = {
     historyServer: false,
     eventLogStorageClass: "",
     eventLogSize: "10Gi",
+    masterRecovery: "auto",
+    masterRecoveryStorageClass: "",
+    masterRecoverySize: "1Gi",
     workerScratchSize: "4Gi",
     webUiLoadBalancer: false,
     webUiLoadBalancerInternal: true,
@@ -97,6 +100,7 @@ function applyFacts(target: Target, clusters: ClusterConfig[], ctx: z.Refinement
                 true,
             );
         }
+        c = recoveryFacts(target, c, i, ctx);
         // The event-log claim is mounted by the workers (cluster-mode drivers), the History
         // Server and clients on any node: it must be ReadWriteMany.
         if (c.historyServer === undefined || c.historyServer.storageClassName !== undefined) {
@@ -109,6 +113,22 @@ function applyFacts(target: Target, clusters: ClusterConfig[], ctx: z.Refinement
         }
         return { ...c, historyServer: { ...c.historyServer, storageClassName: rwx.storageClassName } };
     });
+}
+
+/** The master's recovery claim where the target can bind one: "auto" is off elsewhere, "on" refused. */
+function recoveryFacts(target: Target, c: ClusterConfig, i: number, ctx: z.RefinementCtx): ClusterConfig {
+    const r = c.masterRecovery;
+    if (r === undefined || r.storageClassName !== undefined) {
+        return c;
+    }
+    const rwo = TARGET_FACTS[target].readWriteOnce;
+    if (!("missing" in rwo)) {
+        return { ...c, masterRecovery: { ...r, storageClassName: rwo.storageClassName } };
+    }
+    if (r.required) {
+        problem(ctx, ["clusters", i, "masterRecovery"], `on ${target} ${rwo.missing} (cluster "${c.name}")`, "on");
+    }
+    return { ...c, masterRecovery: undefined };
 }
 
 const viaKubeconfig = <T extends "minikube" | "existing">(target: T) =>

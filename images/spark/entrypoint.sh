@@ -59,6 +59,9 @@ Environment (defaults in brackets):
                            not encrypt refused (needs SPARK_AUTH_SECRET_FILE)
   SPARK_WORKER_DECOMMISSION_TIMEOUT [0 = off]  seconds a worker spends decommissioning
                            (SIGPWR) after SIGTERM before it stops
+  SPARK_RECOVERY_DIR       master: a writable directory (on a persistent volume; made if
+                           missing) where it keeps workers, applications and drivers, so a
+                           restarted master takes them back (spark.deploy.recoveryMode=FILESYSTEM)
   SPARK_EVENT_LOG_DIR      an existing directory of event logs: history reads it, submit
                            makes its driver write there (spark.eventLog.*)
   SPARK_HISTORY_UI_PORT [18080]
@@ -121,6 +124,19 @@ require_event_log_dir() {
   if [[ ! (-r "$dir" && -x "$dir") ]]; then
     fail "SPARK_EVENT_LOG_DIR='$dir' is not readable by user $(id -u)"
   fi
+}
+
+# require_recovery_dir: SPARK_RECOVERY_DIR, when set, is an absolute path to an existing
+# directory this user may write. Spark would otherwise fail only at the first registration.
+require_recovery_dir() {
+  local dir="${SPARK_RECOVERY_DIR:-}"
+  [[ -n "$dir" ]] || return 0
+  [[ "$dir" == /* && "$dir" != *[[:space:]]* ]] ||
+    fail "SPARK_RECOVERY_DIR='$dir' is not valid: expected an absolute path without spaces"
+  # A directory per Spark version under the volume (the program sets one) is made here.
+  [[ -d "$dir" ]] || mkdir -p "$dir" 2>/dev/null || fail "SPARK_RECOVERY_DIR='$dir' is not a directory" \
+    "and cannot be made (mount the master's recovery volume at it or above it)"
+  [[ -w "$dir" && -x "$dir" ]] || fail "SPARK_RECOVERY_DIR='$dir' is not writable by user $(id -u)"
 }
 
 require_spark_home() {
@@ -192,17 +208,26 @@ run_master() {
   require_port SPARK_MASTER_PORT
   require_port SPARK_MASTER_WEBUI_PORT
   require_memory SPARK_DAEMON_MEMORY
+  require_recovery_dir
   load_auth_secret
   load_network_crypto
   if ((AUTH_ENABLED)); then
     SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} $(daemon_security_opts)"
-    export SPARK_MASTER_OPTS
   fi
+  # FILESYSTEM recovery (Spark 3.5 and 4): the master writes each worker, application and
+  # driver it registers there; a new master on the same directory starts RECOVERING, asks
+  # them back and forgets those that do not answer within spark.deploy.recoveryTimeout.
+  local recovery="off"
+  if [[ -n "${SPARK_RECOVERY_DIR:-}" ]]; then
+    SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} -Dspark.deploy.recoveryMode=FILESYSTEM -Dspark.deploy.recoveryDirectory=$SPARK_RECOVERY_DIR"
+    recovery="recovery in $SPARK_RECOVERY_DIR"
+  fi
+  [[ -n "${SPARK_MASTER_OPTS:-}" ]] && export SPARK_MASTER_OPTS
   local args=(--port "${SPARK_MASTER_PORT:-7077}" --webui-port "${SPARK_MASTER_WEBUI_PORT:-8080}")
   if [[ -n "${SPARK_MASTER_HOST:-}" ]]; then
     args+=(--host "$SPARK_MASTER_HOST")
   fi
-  log "starting Spark master (${SPARK_MASTER_HOST:-<local address>}:${SPARK_MASTER_PORT:-7077}, web UI ${SPARK_MASTER_WEBUI_PORT:-8080}, $(security_summary))"
+  log "starting Spark master (${SPARK_MASTER_HOST:-<local address>}:${SPARK_MASTER_PORT:-7077}, web UI ${SPARK_MASTER_WEBUI_PORT:-8080}, $(security_summary), $recovery)"
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master "${args[@]}"
 }
 

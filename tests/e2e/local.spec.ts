@@ -243,9 +243,10 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         assert.notStrictEqual(kubectl(["get", "crd", "scaledobjects.keda.sh"], { allowFail: true }).code, 0);
     });
 
-    it("2d. every option on at once: History Server on its claim, KEDA, RPC auth, decommission, rollout width, Spark Connect", async () => {
+    it("2d. every option on at once: History Server on its claim, master recovery, KEDA, RPC auth, decommission, rollout width, Spark Connect", async () => {
         installKedaCrd();
         setConfig({
+            masterRecovery: "on",
             historyServer: true,
             eventLogSize: "2Gi",
             autoscaling: { mode: "keda", minReplicas: 1, maxReplicas: 4 },
@@ -261,6 +262,20 @@ describe("the local stack on the real engine (simulated nodes)", function () {
             [claim.status.phase, claim.spec.accessModes, claim.spec.storageClassName, claim.spec.resources.requests.storage],
             ["Bound", ["ReadWriteMany"], "standard", "2Gi"],
         );
+        // The master's recovery claim, ReadWriteOnce, bound, mounted by the master alone.
+        const recovery = kubectlJson(["-n", NS, "get", "persistentvolumeclaim", "spark-master-recovery"]);
+        assert.deepStrictEqual(
+            [recovery.status.phase, recovery.spec.accessModes, recovery.spec.storageClassName, recovery.spec.resources.requests.storage],
+            ["Bound", ["ReadWriteOnce"], "standard", "1Gi"],
+        );
+        const masterPod = kubectlJson(["-n", NS, "get", "deployment", "spark-master"]).spec.template.spec;
+        assert.deepStrictEqual(masterPod.volumes.find((v: any) => v.name === "recovery").persistentVolumeClaim, {
+            claimName: "spark-master-recovery",
+        });
+        assert.ok(
+            masterPod.containers[0].env.some((e: any) => e.name === "SPARK_RECOVERY_DIR" && e.value === "/opt/spark/recovery/spark-4.3.0"),
+        );
+        assert.strictEqual(available("spark-master"), 1);
         assert.strictEqual(available("spark-history"), 1);
         const history = kubectlJson(["-n", NS, "get", "deployment", "spark-history"]).spec.template.spec;
         assert.deepStrictEqual(history.containers[0].args, ["history"]);
@@ -283,6 +298,7 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         const out = outputs(STACK);
         assert.strictEqual(out.historyServerUrl, "http://spark-history.spark-local.svc.cluster.local:18080");
         assert.strictEqual(out.eventLogClaimName, "spark-event-logs");
+        assert.strictEqual(out.masterRecoveryClaimName, "spark-master-recovery");
         // Spark Connect: its server (the connect role, the token by file), Service and token Secret.
         assert.strictEqual(available("spark-connect"), 1);
         const connect = kubectlJson(["-n", NS, "get", "deployment", "spark-connect"]);

@@ -80,6 +80,14 @@ describe("entrypoint.sh contract", function () {
         }
     });
 
+    it("rejects a master SPARK_RECOVERY_DIR that is relative, has spaces, or cannot be made, with exit 2", function () {
+        const file = path.join(h.dir, "not-a-dir");
+        fs.writeFileSync(file, "");
+        assertUsageError(run(["master"], { SPARK_RECOVERY_DIR: "recovery" }), "SPARK_RECOVERY_DIR='recovery'", "absolute path");
+        assertUsageError(run(["master"], { SPARK_RECOVERY_DIR: "/tmp/two words" }), "absolute path without spaces");
+        assertUsageError(run(["master"], { SPARK_RECOVERY_DIR: `${file}/spark-4.3.0` }), "cannot be made");
+    });
+
     it("rejects a connect role without a usable token file, or with a bad cap or heap, with exit 2", function () {
         const m = { SPARK_MASTER_URL: "spark://m:7077" };
         const good = path.join(h.dir, "connect-token");

@@ -39,10 +39,15 @@ describe("prod stack files", () => {
         assertUiLoadBalancer(e, aksWebUi("internal").annotations);
         // master, workers and the History Server, its event logs on Azure Files.
         assert.strictEqual(all(e.resources, "kubernetes:apps/v1:Deployment").length, 3);
-        assert.deepStrictEqual(one(e.resources, "kubernetes:core/v1:PersistentVolumeClaim").inputs.spec, {
+        assert.deepStrictEqual(one(e.resources, "kubernetes:core/v1:PersistentVolumeClaim", "spark-event-logs").inputs.spec, {
             accessModes: ["ReadWriteMany"],
             storageClassName: "azurefile-csi",
             resources: { requests: { storage: "50Gi" } },
+        });
+        // The master's recovery state on AKS's default class (Azure Disk, ReadWriteOnce).
+        assert.deepStrictEqual(one(e.resources, "kubernetes:core/v1:PersistentVolumeClaim", "spark-master-recovery").inputs.spec, {
+            accessModes: ["ReadWriteOnce"],
+            resources: { requests: { storage: "1Gi" } },
         });
         assert.strictEqual(e.outputs.historyServerUrl, "http://spark-history.spark.svc.cluster.local:18080");
         assert.strictEqual(e.outputs.workerReplicas, 6);

@@ -56,6 +56,7 @@ describe("config", () => {
                 masterCores: 1,
                 masterMemory: "1Gi",
                 masterMemoryMiB: 1024,
+                masterRecovery: { required: false, size: "1Gi", storageClassName: undefined },
                 workerMaxUnavailable: 1,
                 rpcAuth: true,
                 networkCrypto: true,
@@ -82,6 +83,31 @@ describe("config", () => {
         // Per cluster, and off by default.
         assert.deepStrictEqual(history({ clusters: '[{"name": "etl", "historyServer": true}, {"name": "adhoc"}]' }), [
             { storageClassName: undefined, size: "10Gi" },
+            undefined,
+        ]);
+    });
+
+    it("keeps the master's recovery state on a claim where the target binds one: auto, on, off, per cluster", () => {
+        const recovery = (raw: Record<string, string>, ambient: Record<string, string> = {}) =>
+            parseAny(raw, ambient).clusters.map(
+                (c) => c.masterRecovery && { storageClassName: c.masterRecovery.storageClassName, size: c.masterRecovery.size },
+            );
+        const eks = { "aws:region": "eu-west-1" };
+        const aks = { "azure-native:location": "westeurope" };
+        // minikube, existing and aks: the cluster's default class binds ReadWriteOnce.
+        assert.deepStrictEqual(recovery({}), [{ storageClassName: undefined, size: "1Gi" }]);
+        assert.deepStrictEqual(recovery({ target: "aks" }, aks), [{ storageClassName: undefined, size: "1Gi" }]);
+        assert.deepStrictEqual(recovery({ masterRecovery: "on", masterRecoverySize: "2Gi" }), [
+            { storageClassName: undefined, size: "2Gi" },
+        ]);
+        assert.deepStrictEqual(recovery({ masterRecovery: "off" }), [undefined]);
+        // eks installs no EBS CSI driver: auto is off there, on needs a class that binds.
+        assert.deepStrictEqual(recovery({ target: "eks" }, eks), [undefined]);
+        assert.deepStrictEqual(recovery({ target: "eks", masterRecovery: "on", masterRecoveryStorageClass: "gp3" }, eks), [
+            { storageClassName: "gp3", size: "1Gi" },
+        ]);
+        assert.deepStrictEqual(recovery({ clusters: '[{"name": "etl"}, {"name": "adhoc", "masterRecovery": "off"}]' }), [
+            { storageClassName: undefined, size: "1Gi" },
             undefined,
         ]);
     });
@@ -189,6 +215,26 @@ describe("config", () => {
                 "eventLogStorageClass",
                 /historyServer on eks needs a ReadWriteMany StorageClass .*EFS/,
                 { "aws:region": "eu-west-1" },
+            ],
+            ["masterRecovery not one of the modes", { masterRecovery: "true" }, "masterRecovery", /"true": must be one of auto, on, off/],
+            [
+                "masterRecovery on, on eks without a class that binds",
+                { target: "eks", masterRecovery: "on" },
+                "masterRecovery",
+                /on eks needs a StorageClass that binds here: .*aws-ebs-csi-driver.*or set masterRecovery off/,
+                { "aws:region": "eu-west-1" },
+            ],
+            [
+                "masterRecoverySize below 1Gi",
+                { masterRecoverySize: "100Mi" },
+                "masterRecoverySize",
+                /"100Mi": must be a size of at least 1Gi/,
+            ],
+            [
+                "masterRecoveryStorageClass with capitals",
+                { masterRecoveryStorageClass: "GP3" },
+                "masterRecoveryStorageClass",
+                /"GP3": must be a StorageClass name/,
             ],
             ["a typo'd key", { workerReplica: "3" }, "workerReplica", /unknown key; the keys this stack reads are .*workerReplicas/],
             ["kubeContext on a cloud", { target: "eks", kubeContext: "x" }, "kubeContext", /only to the minikube and existing targets/],

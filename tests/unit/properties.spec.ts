@@ -1,6 +1,6 @@
 // Properties of the whole program: what a config edit changes, and what it leaves alone.
 import * as assert from "assert";
-import { evaluate, Recorded } from "../../tooling/mocks/mocks";
+import { evaluate, one, Recorded } from "../../tooling/mocks/mocks";
 
 /** Paths at which two JSON-like values differ. */
 function diffPaths(a: unknown, b: unknown, at = ""): string[] {
@@ -106,9 +106,14 @@ describe("config edits change exactly what they should", () => {
             assert.deepStrictEqual(delta[`kubernetes:apps/v1:Deployment ${workload}`].sort(), [
                 "metadata.labels.app.kubernetes.io/version",
                 "spec.template.metadata.labels.app.kubernetes.io/version",
+                // The master's recovery directory is per Spark version (clusterSpec.recoveryDir).
+                ...(workload === "spark-master" ? ["spec.template.spec.containers.0.env.5.value"] : []),
                 "spec.template.spec.containers.0.image",
             ]);
         }
+        const master = one(after.resources, "kubernetes:apps/v1:Deployment", "spark-master").inputs.spec.template.spec.containers[0];
+        assert.strictEqual(master.env[5].name, "SPARK_RECOVERY_DIR");
+        assert.strictEqual(master.env[5].value, "/opt/spark/recovery/spark-4.3.0");
     });
 
     it("with a prebuilt image, an image edit changes the two workloads' image and nothing else", async () => {

@@ -60,6 +60,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
                 "kubernetes:apps/v1:Deployment spark-worker",
                 "kubernetes:core/v1:LimitRange spark-limits",
                 "kubernetes:core/v1:Namespace spark-ns",
+                "kubernetes:core/v1:PersistentVolumeClaim spark-master-recovery",
                 "kubernetes:core/v1:ResourceQuota spark-quota",
                 "kubernetes:core/v1:Secret spark-rpc-auth",
                 "kubernetes:core/v1:Service spark-master-svc",
@@ -124,6 +125,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             SPARK_MASTER_PORT: "7077",
             SPARK_MASTER_WEBUI_PORT: "8080",
             SPARK_DAEMON_MEMORY: "768m",
+            SPARK_RECOVERY_DIR: "/opt/spark/recovery/spark-4.3.0",
             SPARK_AUTH_SECRET_FILE: "/etc/spark/auth/secret",
             SPARK_NETWORK_CRYPTO: "true",
         });
@@ -226,7 +228,8 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             assert.strictEqual(c.securityContext.allowPrivilegeEscalation, false);
             assert.deepStrictEqual(
                 c.volumeMounts.map((m: any) => m.mountPath),
-                ["/opt/spark/work", "/tmp", "/etc/spark/auth"],
+                // Only the master mounts its recovery claim.
+                ["/opt/spark/work", "/tmp", "/etc/spark/auth", ...(name === "spark-master" ? ["/opt/spark/recovery"] : [])],
             );
         }
         assert.strictEqual(one(e.resources, "kubernetes:core/v1:ServiceAccount").inputs.automountServiceAccountToken, false);
@@ -343,6 +346,9 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             "limits.ephemeral-storage": "35072Mi",
             "services.nodeports": "0",
             "services.loadbalancers": "0",
+            // The master's recovery claim.
+            persistentvolumeclaims: "1",
+            "requests.storage": "1024Mi",
         });
         assert.deepStrictEqual(one(e.resources, "kubernetes:core/v1:LimitRange").inputs.spec.limits, [
             {
@@ -378,6 +384,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             networkCrypto: true,
             historyServerUrl: undefined,
             eventLogClaimName: undefined,
+            masterRecoveryClaimName: "spark-master-recovery",
             connectUrl: undefined,
             connectTokenSecretName: undefined,
             connectPortForwardCommand: undefined,
@@ -404,7 +411,7 @@ describe("SparkCluster with the History Server", () => {
             "kubernetes:core/v1:PersistentVolumeClaim spark-event-logs",
             "kubernetes:core/v1:Service spark-history-svc",
         ]);
-        const claim = one(e.resources, "kubernetes:core/v1:PersistentVolumeClaim").inputs;
+        const claim = one(e.resources, "kubernetes:core/v1:PersistentVolumeClaim", "spark-event-logs").inputs;
         assert.strictEqual(claim.metadata.name, "spark-event-logs");
         assert.strictEqual(claim.metadata.namespace, "spark-dev");
         assert.deepStrictEqual(claim.spec, {

@@ -9,6 +9,9 @@ Usage: spark-submit jobs.py talk            the talk's job: parallelize([1,2,4,4
        spark-submit jobs.py dfshuffle N ROWS   once N executors are up, ROWS rows of 64
                                             random hex characters shuffled by the JVM
                                             (no Python in the tasks); prints its seconds
+       spark-submit jobs.py slow TASKS SECONDS  TASKS tasks of SECONDS each (a job that is
+                                            still running when a test breaks something),
+                                            then a second, short job
 """
 import json
 import os
@@ -60,6 +63,11 @@ def main():
         out = df.repartition(8, "k").groupBy("k").agg({"v": "count"}).collect()
         report("SHUFFLE_SECONDS", f"{time.time() - t0:.3f}")
         report("SHUFFLE_ROWS", sum(r[1] for r in out))
+    if mode == "slow":
+        tasks, seconds = int(sys.argv[2]), float(sys.argv[3])
+        squares = sc.parallelize(range(tasks), tasks).map(lambda i: (time.sleep(seconds), i * i)[1])
+        report("SLOW_SUM", squares.sum())
+        report("AFTER_COUNT", sc.parallelize(range(100), 4).count())
     if mode == "spread":
         rdd = sc.parallelize(range(200_000), 16)
         report("SPREAD_SUM", rdd.map(lambda x: x * x).sum())
