@@ -35,8 +35,9 @@ for (const version of sparkVersions()) {
 
         sparkSuite(version, "spark-recovery", async (harness) => {
             h = harness;
-            recoveryDir = path.join(h.dir, "recovery");
-            fs.mkdirSync(recoveryDir);
+            // Not made here: the entrypoint makes the per-version directory under the volume.
+            fs.mkdirSync(path.join(h.dir, "recovery"));
+            recoveryDir = path.join(h.dir, "recovery", `spark-${version}`);
             master = await h.startMaster("master", { tini: true, env: masterEnv() });
             await h.startWorker(master, "worker", { tini: true });
             await h.waitAliveWorkers(master, 1);
@@ -83,6 +84,13 @@ for (const version of sparkVersions()) {
         it("takes the worker and the running application back after a SIGKILL; the job finishes with the right answer", async function () {
             this.timeout(300000);
             const { driver, appId } = await startSlowJob("submit-recovered");
+            // What the master wrote: one file per registered worker and application.
+            const state = fs.readdirSync(recoveryDir);
+            assert.ok(state.includes(`app_${appId}`), `no app_${appId} in ${recoveryDir}: ${state.join(", ")}`);
+            assert.ok(
+                state.some((f) => f.startsWith("worker_")),
+                `no worker_ file in ${recoveryDir}: ${state.join(", ")}`,
+            );
             const killedAt = await killAndRestartMaster("master-recovered", masterEnv());
 
             const back = await waitFor(
