@@ -287,6 +287,8 @@ CLUSTER_DIR="$(realpath -m "${SPARK_LOCAL_CLUSTER_DIR:-$REPO_ROOT/.local/cluster
 KUBECONFIG_FILE="$CLUSTER_DIR/kubeconfig"
 # Components in start order; stop_cluster stops them in reverse.
 CLUSTER_COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# Helpers of the control plane that are scripts, not built tools (scripts/cluster/up.sh).
+CLUSTER_HELPERS=(hostpath-perms)
 
 # kubectl against the local cluster (scripts/cluster, scripts/node), never the ambient one.
 kubectl() {
@@ -303,8 +305,9 @@ pid_of() {
 stop_cluster() {
   local i pid
   local -a pids=()
-  for ((i = ${#CLUSTER_COMPONENTS[@]} - 1; i >= 0; i--)); do
-    pid="$(pid_of "${CLUSTER_COMPONENTS[i]}")" && pids+=("$pid")
+  local -a all=("${CLUSTER_COMPONENTS[@]}" "${CLUSTER_HELPERS[@]}")
+  for ((i = ${#all[@]} - 1; i >= 0; i--)); do
+    pid="$(pid_of "${all[i]}")" && pids+=("$pid")
   done
   ((${#pids[@]})) || return 0
   stop_pids 15 "${pids[@]}"

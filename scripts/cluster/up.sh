@@ -49,7 +49,7 @@ apiserver_ready() {
 cluster_healthy() {
   local name
   [[ -f "$KUBECONFIG_FILE" && -f "$CLUSTER_DIR/server" ]] || return 1
-  for name in "${CLUSTER_COMPONENTS[@]}"; do
+  for name in "${CLUSTER_COMPONENTS[@]}" "${CLUSTER_HELPERS[@]}"; do
     pid_of "$name" >/dev/null || return 1
   done
   apiserver_ready
@@ -248,6 +248,16 @@ launch kube-controller-manager \
   --enable-hostpath-provisioner=true \
   --leader-elect=false \
   --profiling=false
+# The in-tree provisioner makes each claim's directory root's, mode 0750 (pkg/volume/hostpath),
+# and Spark runs as UID 185: a master on its recovery claim could not write it. minikube's
+# provisioner makes them 0777; this loop does the same to each new directory, within half a
+# second (a pod starting before that fails its check once and is restarted by the kubelet).
+# The directory is the provisioner's own, shared by every local cluster on this machine.
+HOSTPATH_PV_ROOT=/tmp/hostpath_pv
+# shellcheck disable=SC2016 # expanded by the inner bash
+launch_in "$CLUSTER_DIR" hostpath-perms /bin/bash -c \
+  'mkdir -p "$1"; while :; do find "$1" -mindepth 1 -maxdepth 1 -type d ! -perm 0777 -exec chmod 0777 {} + 2>/dev/null; sleep 0.5; done' \
+  hostpath-perms "$HOSTPATH_PV_ROOT" "$CLUSTER_DIR"
 launch kube-scheduler \
   --kubeconfig "$KUBECONFIG_FILE" \
   --authentication-kubeconfig "$KUBECONFIG_FILE" \

@@ -2,7 +2,8 @@
 // deployed by the real Pulumi CLI onto real nodes (scripts/node): workers ALIVE with the
 // configured sizes as the master reports them, a job submitted as users submit it (the
 // consumer stack examples/spark-job), scaling, faults, a Spark version upgrade, and a master
-// restart (last: when it fails, the workers stay away from the new master for minutes). The
+// deleted mid-job that recovers the application from its claim (last: when it fails, the
+// workers stay away from the new master for minutes). The
 // specs build on each other, in order. Sized for a 2-CPU machine with 2 nodes: master 1 CPU,
 // 2 workers of 1 CPU and 1Gi, the job's driver 1 CPU.
 import * as assert from "assert";
@@ -399,14 +400,39 @@ describe("the local stack on real nodes", function () {
         assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
     });
 
-    it("6. a restarted master gets its workers back (they re-register through the Service)", async () => {
-        const [master] = running("master");
-        kubectl(["-n", NS, "delete", "pod", master.metadata.name, "--wait=false"]);
-        await waitFor("a new master pod Running", 180_000, () => running("master").some((p) => p.metadata.name !== master.metadata.name));
-        const t0 = Date.now();
-        // Workers retry the master they registered with: after a restart that must be the
-        // Service name, not the old pod's IP (spark.worker.preferConfiguredMasterAddress).
-        await waitForAliveWorkers(2, 120_000);
-        note(`workers back on the new master after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    it("6. a master deleted while a job runs comes back with its workers and the application (masterRecovery), and the job finishes", async () => {
+        let appId = "";
+        let seconds = 0;
+        const pi = await runJob(300, async () => {
+            const app = await waitFor("the job's executors on both workers", 240_000, () =>
+                (masterJson()?.activeapps ?? []).find((a) => a.state === "RUNNING" && a.cores >= 2),
+            );
+            appId = app.id;
+            await sleep(3000);
+            const [master] = running("master");
+            note(`deleting master pod ${master.metadata.name} while ${appId} runs`);
+            kubectl(["-n", NS, "delete", "pod", master.metadata.name, "--grace-period=1", "--wait=false"]);
+            const t0 = Date.now();
+            // Recreate: the old master is gone before the new one mounts the recovery claim.
+            await waitFor("a new master pod Running", 180_000, () =>
+                running("master").some((p) => p.metadata.name !== master.metadata.name),
+            );
+            await waitFor(`${appId} RUNNING on the new master`, 180_000, () => {
+                const m = masterJson();
+                return m?.status === "ALIVE" && m.activeapps.some((a) => a.id === appId && a.state === "RUNNING") ? true : undefined;
+            });
+            seconds = (Date.now() - t0) / 1000;
+            // Workers retry the master they registered with: after a restart that must be the
+            // Service name, not the old pod's IP (spark.worker.preferConfiguredMasterAddress).
+            await waitForAliveWorkers(2, 120_000);
+            note(`application RUNNING again ${seconds.toFixed(1)}s after the master pod's deletion; both workers back`);
+        });
+        assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
+        const m = masterJson();
+        assert.ok(
+            m?.completedapps.some((a) => a.id === appId && a.state === "FINISHED"),
+            `${appId} not FINISHED on the new master: ${JSON.stringify(m?.completedapps)}`,
+        );
+        assert.ok(running("master")[0].spec.volumes.some((v: any) => v.persistentVolumeClaim?.claimName === "spark-master-recovery"));
     });
 });
