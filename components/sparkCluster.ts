@@ -111,11 +111,15 @@ export class SparkCluster extends pulumi.ComponentResource {
             labels: extraLabels,
         });
 
-        new k8s.core.v1.ResourceQuota(
+        const quota = new k8s.core.v1.ResourceQuota(
             `${name}-quota`,
             { metadata: inNs(`${c.name}-quota`), spec: { hard: spec.quotaHard(c, args.webUi.serviceType === "LoadBalancer") } },
             child,
         );
+        // What Pulumi itself creates against a quota limit (claims, load balancers) waits for the
+        // quota's update: the API server refuses it at once where the old limit is 0, while pods
+        // (created by their controllers) are retried.
+        const withinQuota: pulumi.CustomResourceOptions = { ...child, dependsOn: [quota] };
         new k8s.core.v1.LimitRange(`${name}-limits`, { metadata: inNs(`${c.name}-limits`), spec: spec.limitRangeSpec(c) }, child);
 
         // Spark pods never call the Kubernetes API: a dedicated account with no token mounted.
@@ -139,7 +143,7 @@ export class SparkCluster extends pulumi.ComponentResource {
             ? new k8s.core.v1.PersistentVolumeClaim(
                   `${name}-master-recovery`,
                   { metadata: inNs(spec.recoveryClaimName(c)), spec: spec.recoveryClaimSpec(c) },
-                  child,
+                  withinQuota,
               )
             : undefined;
 
@@ -191,7 +195,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                               ports: [{ name: "http", port: spec.PORTS.masterWebUi, targetPort: "http", protocol: "TCP" }],
                           },
                       },
-                      child,
+                      withinQuota,
                   )
                 : undefined;
 
@@ -201,7 +205,7 @@ export class SparkCluster extends pulumi.ComponentResource {
             ? new k8s.core.v1.PersistentVolumeClaim(
                   `${name}-event-logs`,
                   { metadata: inNs(spec.eventLogClaimName(c)), spec: spec.eventLogClaimSpec(c) },
-                  child,
+                  withinQuota,
               )
             : undefined;
         const history = eventLogs ? this.historyServer(name, c, inNs, sa, eventLogs, inputs, scannerAnnotations, child) : undefined;
@@ -276,7 +280,10 @@ export class SparkCluster extends pulumi.ComponentResource {
             this.monitoring(name, c, ns, [master, workers], child);
         }
         const connectServer = c.connect
-            ? this.connectServer(name, c, args, inNs, sa, inputs, scannerAnnotations, child, [service, ...(authSecret ? [authSecret] : [])])
+            ? this.connectServer(name, c, args, inNs, sa, inputs, scannerAnnotations, child, withinQuota, [
+                  service,
+                  ...(authSecret ? [authSecret] : []),
+              ])
             : undefined;
 
         this.outputs = {
@@ -422,6 +429,7 @@ export class SparkCluster extends pulumi.ComponentResource {
         inputs: spec.ContainerInputs,
         scannerAnnotations: pulumi.Output<Record<string, string>>,
         child: pulumi.CustomResourceOptions,
+        withinQuota: pulumi.CustomResourceOptions,
         dependsOn: pulumi.Resource[],
     ): { token: k8s.core.v1.Secret; service: k8s.core.v1.Service; loadBalancer?: k8s.core.v1.Service } {
         // Deleting the Secret (then `pulumi up`) rotates it (docs/connect.md).
@@ -462,7 +470,7 @@ export class SparkCluster extends pulumi.ComponentResource {
                           metadata: { ...inNs(`${connect.connectServiceName(c)}-lb`), annotations },
                           spec: connect.connectServiceSpec(c, "LoadBalancer"),
                       },
-                      child,
+                      withinQuota,
                   )
                 : undefined;
         return { token, service, loadBalancer };
