@@ -121,10 +121,18 @@ export function eventLogClaimSpec(cluster: ClusterConfig): k8s.types.input.core.
     if (h === undefined) {
         throw new Error(`cluster ${cluster.name} has no history server`);
     }
+    return claimSpec("ReadWriteMany", h);
+}
+
+/** A claim of the program's own: the target's default class unless one is configured. */
+function claimSpec(
+    accessMode: "ReadWriteMany" | "ReadWriteOnce",
+    claim: { storageClassName?: string; size: string },
+): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
     return {
-        accessModes: ["ReadWriteMany"],
-        ...(h.storageClassName === undefined ? {} : { storageClassName: h.storageClassName }),
-        resources: { requests: { storage: h.size } },
+        accessModes: [accessMode],
+        ...(claim.storageClassName === undefined ? {} : { storageClassName: claim.storageClassName }),
+        resources: { requests: { storage: claim.size } },
     };
 }
 
@@ -152,11 +160,7 @@ export function recoveryClaimSpec(cluster: ClusterConfig): k8s.types.input.core.
     if (r === undefined) {
         throw new Error(`cluster ${cluster.name} has no master recovery`);
     }
-    return {
-        accessModes: ["ReadWriteOnce"],
-        ...(r.storageClassName === undefined ? {} : { storageClassName: r.storageClassName }),
-        resources: { requests: { storage: r.size } },
-    };
+    return claimSpec("ReadWriteOnce", r);
 }
 
 /** Where the RPC secret is mounted; the entrypoint reads it from SPARK_AUTH_SECRET_FILE. */
