@@ -12,6 +12,11 @@
 # version bump rebuilds only what changed. Go's module and build caches stay in their
 # default places (GOMODCACHE, GOCACHE), so fresh clones on the same machine reuse them.
 #
+# Several runs may overlap (scripts/test.sh starts one in the background at idle priority
+# while the first tiers run; the validate, e2e and node tiers run their own): one build at a
+# time holds .tools/.build.lock, and a run that waited for it checks the stamp again, so
+# nothing is built twice.
+#
 # Usage: scripts/tools/build.sh [NAME...]   (default: every tool)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -30,9 +35,12 @@ PROM_CRDS=(monitoring.coreos.com_podmonitors.yaml monitoring.coreos.com_promethe
 mkdir -p "$TOOLS_BIN" "$SRC_DIR"
 
 # Binaries are written to a temporary name and renamed when complete; an interrupted
-# build leaves neither a half-written binary nor a stamp behind.
+# build leaves neither a half-written binary nor a stamp behind. Only the lock's holder
+# writes temporaries, so it may remove any it finds (left by a run that was killed); on exit a
+# run removes only its own.
+TMP=".tmp-$$"
 cleanup() {
-  rm -rf "$TOOLS_BIN"/.tmp-* "$TOOLS_DIR"/.tmp-*
+  rm -rf "$TOOLS_BIN/$TMP"-* "$TOOLS_DIR/$TMP"-*
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -170,8 +178,8 @@ build_one() {
     fi
     (cd "$SRC_DIR/$tool" &&
       go build -trimpath -buildvcs=false -ldflags "$(ldflags_of "$name")" \
-        -o "$TOOLS_BIN/.tmp-$name" "$(package_of "$name")")
-    mv -f "$TOOLS_BIN/.tmp-$name" "$TOOLS_BIN/$name"
+        -o "$TOOLS_BIN/$TMP-$name" "$(package_of "$name")")
+    mv -f "$TOOLS_BIN/$TMP-$name" "$TOOLS_BIN/$name"
   fi
   stamp_for "$name" >"$TOOLS_BIN/.stamp-$name"
   log "$name: $verb in $(since "$start")"
@@ -188,7 +196,7 @@ warn_on_drift() {
 }
 
 build_kwok() {
-  local gobin="$TOOLS_DIR/.tmp-kwok" dir s f
+  local gobin="$TOOLS_DIR/$TMP-kwok" dir s f
   GOBIN="$gobin" go install -trimpath -buildvcs=false -ldflags "$(ldflags_of kwok)" \
     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
   # kwok starts with no stages; these are the module's own "fast" node and pod
@@ -208,7 +216,7 @@ build_kwok() {
 
 # actionlint: a plain `go install` of the pinned module (it reports that version itself).
 build_actionlint() {
-  local gobin="$TOOLS_DIR/.tmp-actionlint"
+  local gobin="$TOOLS_DIR/$TMP-actionlint"
   GOBIN="$gobin" go install -trimpath -ldflags "$(ldflags_of actionlint)" \
     "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
   mv -f "$gobin/actionlint" "$TOOLS_BIN/actionlint"
@@ -217,7 +225,7 @@ build_actionlint() {
 # coredns: a plain `go install` of the pinned module, with its default plugins (the node
 # tier uses `kubernetes`, `errors`, `health`, `ready` and no `forward`).
 build_coredns() {
-  local gobin="$TOOLS_DIR/.tmp-coredns"
+  local gobin="$TOOLS_DIR/$TMP-coredns"
   GOBIN="$gobin" go install -trimpath -ldflags "$(ldflags_of coredns)" \
     "github.com/coredns/coredns@$COREDNS_VERSION"
   mv -f "$gobin/coredns" "$TOOLS_BIN/coredns"
@@ -229,7 +237,7 @@ build_coredns() {
 copy_crds() {
   local module="$1" subdir="$2" dest="$3" tmp dir f
   shift 3
-  tmp="$TOOLS_DIR/.tmp-$(basename "$dest")"
+  tmp="$TOOLS_DIR/$TMP-$(basename "$dest")"
   dir="$(module_dir "$module")/$subdir"
   rm -rf "$tmp"
   mkdir -p "$tmp"
@@ -247,23 +255,35 @@ copy_keda_crds() {
   copy_crds "github.com/kedacore/keda/v2@$KEDA_VERSION" config/crd/bases "$KEDA_CRDS_DIR" "${KEDA_CRDS[@]}"
 }
 
+# actionlint first: the validate tier needs it minutes before the e2e tier needs the rest.
 all_names() {
-  echo etcd
+  echo actionlint etcd | tr ' ' '\n'
   printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns keda-crds prom-crds | tr ' ' '\n'
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes coredns keda-crds prom-crds | tr ' ' '\n'
 }
 
 names=("$@")
 ((${#names[@]})) || mapfile -t names < <(all_names)
 
 total_start="$(now_ms)"
-# One at a time on purpose: parallel Go builds on 2 cores are not faster and the big
-# links (pulumi, the provider) need a lot of memory.
+# One at a time on purpose, across runs too (the lock): parallel Go builds on 2 cores are not
+# faster and the big links (pulumi, the provider) need a lot of memory.
+exec {lock_fd}>"$TOOLS_DIR/.build.lock"
 for name in "${names[@]}"; do
   if up_to_date "$name"; then
     log "$name: up to date"
+    continue
+  fi
+  if ! flock -n "$lock_fd"; then
+    log "$name: waiting for another build of the tools (.tools/.build.lock)"
+    flock "$lock_fd"
+  fi
+  if up_to_date "$name"; then
+    log "$name: up to date (built by the other run)"
   else
+    rm -rf "$TOOLS_BIN"/.tmp-* "$TOOLS_DIR"/.tmp-*
     build_one "$name"
   fi
+  flock -u "$lock_fd"
 done
 log "tools ready in $TOOLS_BIN ($(since "$total_start"))"
