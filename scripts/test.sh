@@ -13,42 +13,6 @@ source scripts/lib.sh
 ALL_TIERS=(static unit image validate spark e2e node)
 read -r -a TIERS <<<"${SPARK_TEST_TIERS:-${ALL_TIERS[*]}}"
 
-# The Go-built tools take most of a cold run (about 30 min on 2 cores with an empty Go cache)
-# and the e2e and node tiers are the first to need them (validate needs actionlint, built
-# first). So a build starts now, in the background at idle CPU and IO priority: it uses what
-# the first tiers leave and never slows them. The tiers still run build.sh themselves; it
-# waits for the background build's current tool (one lock) and skips what is done.
-prebuild_pid=""
-if [[ "${SPARK_TEST_PREBUILD:-1}" == 1 ]] && command -v go >/dev/null 2>&1; then
-  for tier in "${TIERS[@]}"; do
-    [[ "$tier" == e2e || "$tier" == node ]] || continue
-    mkdir -p .cache
-    log "building the Go tools in the background (log: .cache/tools-build.log)"
-    # Its own process group (setsid), so stopping it stops the `go build` it is waiting on.
-    setsid chrt --idle 0 ionice -c3 bash scripts/tools/build.sh >.cache/tools-build.log 2>&1 &
-    prebuild_pid=$!
-    break
-  done
-fi
-stop_prebuild() {
-  [[ -n "$prebuild_pid" ]] && kill -TERM -- "-$prebuild_pid" 2>/dev/null
-  return 0
-}
-trap stop_prebuild EXIT
-# Before a tier that needs the tools: how the background build went, once it has ended (a
-# failed one is retried by the tier's own build.sh, which then shows the error).
-report_prebuild() {
-  [[ -n "$prebuild_pid" ]] || return 0
-  if kill -0 "$prebuild_pid" 2>/dev/null; then
-    log "the background build of the Go tools is still running; the tier waits for what it needs"
-    return 0
-  fi
-  local rc=0
-  wait "$prebuild_pid" || rc=$?
-  prebuild_pid=""
-  log "background build of the Go tools ended (rc $rc): $(tail -n 1 .cache/tools-build.log)"
-}
-
 # npm packages, exactly as locked; skipped while node_modules is newer than the lockfile.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   log "installing npm packages (npm ci)"
@@ -62,8 +26,8 @@ skipped=()
 
 # The longest a tier may take, in seconds (SPARK_TIER_TIMEOUT overrides them all): a hung
 # tier then fails with its own report instead of eating CI's whole time limit. The cold
-# figures (2 cores, nothing cached, 2026-12-02, before the background build): e2e 37 min with
-# the Go tools build (31), node 18 min with the image builds, spark 12 min.
+# figures (2 cores, nothing cached, 2026-12-02): e2e 37 min with the Go tools build (31),
+# node 18 min with the image builds, spark 12 min.
 tier_budget() {
   case "$1" in
     e2e) echo "${SPARK_TIER_TIMEOUT:-3300}" ;;
@@ -131,9 +95,9 @@ for tier in "${TIERS[@]}"; do
     # 5. The image's entrypoint against a real Spark (pyspark from PyPI, Java from the machine).
     spark) run_tier spark bash -c 'ensure_tini && bash scripts/spark/install.sh >/dev/null && bash scripts/spark/install-client.sh >/dev/null && npx mocha --config .mocharc.spark.json' ;;
     # 6. The real Pulumi engine and Kubernetes provider against a local control plane.
-    e2e) report_prebuild && run_tier e2e bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.e2e.json' ;;
+    e2e) run_tier e2e bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.e2e.json' ;;
     # 7. Spark really running: real nodes on this machine, the image built by Docker (root).
-    node) report_prebuild && run_tier node bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.node.json' ;;
+    node) run_tier node bash -c 'bash scripts/tools/build.sh && TS_NODE_TRANSPILE_ONLY=1 npx mocha --config .mocharc.node.json' ;;
     *) die "unknown tier '$tier' (known: ${ALL_TIERS[*]})" ;;
   esac
 done

@@ -12,10 +12,11 @@
 # version bump rebuilds only what changed. Go's module and build caches stay in their
 # default places (GOMODCACHE, GOCACHE), so fresh clones on the same machine reuse them.
 #
-# Several runs may overlap (scripts/test.sh starts one in the background at idle priority
-# while the first tiers run; the validate, e2e and node tiers run their own): one build at a
-# time holds .tools/.build.lock, and a run that waited for it checks the stamp again, so
-# nothing is built twice.
+# Several runs may overlap (`npm run try` beside the tests, or the validate tier's actionlint
+# beside a build started by hand): one build at a time holds .tools/.build.lock, and a run
+# that waited for it checks the stamp again, so nothing is built twice. (Building in the
+# background while the first tiers run was tried: on 2 cores, even at idle priority, it
+# slowed the spark tier from 12 to 23 min and saved almost nothing overall.)
 #
 # Usage: scripts/tools/build.sh [NAME...]   (default: every tool)
 set -euo pipefail

@@ -11,6 +11,7 @@ import { spawn } from "child_process";
 import * as path from "path";
 import {
     docker,
+    NODES,
     initStack,
     kubectl,
     kubectlJson,
@@ -114,32 +115,46 @@ function note(message: string): void {
 
 const JOB_DIR = () => path.join(project, "examples", "spark-job");
 
-/** Runs the consumer stack (its Job) to completion; returns the driver pod's `PI=` value. */
-async function runJob(partitions: number, whileRunning?: () => Promise<void>): Promise<number> {
-    const cwd = JOB_DIR();
-    pulumi(["config", "set", "--stack", STACK, "spark-job:partitions", String(partitions)], { cwd });
-    const t0 = Date.now();
+/**
+ * `pulumi up` of the stack in `cwd`, with `whileRunning` run beside it; returns once both have
+ * ended. A failure of `whileRunning` interrupts the `up`: never leave one running (and holding
+ * the stack's lock) behind a failed check.
+ */
+async function upWhile(cwd: string, whileRunning?: (done: () => boolean) => Promise<void>): Promise<void> {
     const child = spawn(path.join(TOOLS_BIN, "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK], {
         cwd,
         env: pulumiEnv(),
         stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
+    let ended = false;
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
-    const exited = new Promise<number>((ok) => child.on("close", (code) => ok(code ?? -1)));
+    const exited = new Promise<number>((ok) =>
+        child.on("close", (code) => {
+            ended = true;
+            ok(code ?? -1);
+        }),
+    );
     if (whileRunning) {
         try {
-            await whileRunning();
+            await whileRunning(() => ended);
         } catch (e) {
-            // Never leave a `pulumi up` running (and holding the stack's lock) behind a failure.
             child.kill("SIGINT");
             await exited;
             throw e;
         }
     }
     const code = await exited;
-    assert.strictEqual(code, 0, `pulumi up of examples/spark-job failed:\n${output.slice(-4000)}`);
+    assert.strictEqual(code, 0, `pulumi up in ${path.relative(project, cwd) || "."} failed:\n${output.slice(-4000)}`);
+}
+
+/** Runs the consumer stack (its Job) to completion; returns the driver pod's `PI=` value. */
+async function runJob(partitions: number, whileRunning?: () => Promise<void>): Promise<number> {
+    const cwd = JOB_DIR();
+    pulumi(["config", "set", "--stack", STACK, "spark-job:partitions", String(partitions)], { cwd });
+    const t0 = Date.now();
+    await upWhile(cwd, whileRunning);
     const jobName = JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK], { cwd }).stdout).jobName as string;
     const job = kubectlJson(["-n", NS, "get", "job", jobName]);
     assert.strictEqual(job.status.succeeded, 1, `job ${jobName}: ${JSON.stringify(job.status)}`);
@@ -148,6 +163,84 @@ async function runJob(partitions: number, whileRunning?: () => Promise<void>): P
     assert.ok(m, `no PI= line in the driver's log:\n${log.slice(-3000)}`);
     note(`job (${partitions} partitions) done in ${((Date.now() - t0) / 1000).toFixed(1)}s: PI=${m[1]}`);
     return Number(m[1]);
+}
+
+/** Spec 7's job: one task writes `mib` MiB into its executor's local dir and holds it. */
+const FILL_SCRIPT = `"""Fills one worker's scratch volume past its sizeLimit (tests/node spec 7)."""
+import os
+import sys
+import time
+
+from pyspark import TaskContext
+from pyspark.sql import SparkSession
+
+mib = int(sys.argv[1])
+spark = SparkSession.builder.appName("fill-scratch").getOrCreate()
+
+
+def fill(rows):
+    ctx = TaskContext.get()
+    if ctx.partitionId() == 0 and ctx.attemptNumber() == 0:
+        # Spark's local dir on the worker: its /tmp scratch volume (workerScratchSize).
+        local = os.environ.get("SPARK_LOCAL_DIRS", "/tmp").split(",")[0]
+        block = os.urandom(1 << 20)
+        with open(os.path.join(local, "fill.bin"), "wb") as f:
+            for _ in range(mib):
+                f.write(block)
+            f.flush()
+            os.fsync(f.fileno())
+        print(f"FILLED {mib} MiB in {local}", file=sys.stderr, flush=True)
+        time.sleep(600)  # holds the file: the kubelet evicts this worker long before
+    return [sum(1 for _ in rows)]
+
+
+print(f"ROWS={spark.sparkContext.parallelize(range(1000), 2).mapPartitions(fill).sum()}")
+spark.stop()
+`;
+
+/**
+ * Runs \`script\` as a Spark job from a Job made of the consumer stack's own pod template (its
+ * client label, RPC secret, driver ports and hardening), with the script mounted from a
+ * ConfigMap in place of pi.py. Returns the driver's log once the Job has ended.
+ */
+async function runScriptJob(name: string, script: string, args: string[], timeoutMs: number): Promise<{ succeeded: boolean; log: string }> {
+    const jobName = JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK], { cwd: JOB_DIR() }).stdout).jobName as string;
+    const template = kubectlJson(["-n", NS, "get", "job", jobName]).spec.template;
+    // The labels the Job controller added to the example's pods select that Job's pods only.
+    for (const k of Object.keys(template.metadata.labels)) {
+        if (/(^|\/)(controller-uid|job-name)$/.test(k)) {
+            delete template.metadata.labels[k];
+        }
+    }
+    const [container] = template.spec.containers;
+    const scriptArg = container.args.findIndex((a: string) => a.endsWith(".py"));
+    container.args = [...container.args.slice(0, scriptArg), `/opt/script/${name}.py`, ...args];
+    container.args[container.args.indexOf("--name") + 1] = name;
+    container.volumeMounts.push({ name: "script", mountPath: "/opt/script", readOnly: true });
+    template.spec.volumes.push({ name: "script", configMap: { name } });
+    const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: NS }, data: { [`${name}.py`]: script } };
+    const job = {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name, namespace: NS },
+        spec: { backoffLimit: 0, activeDeadlineSeconds: Math.ceil(timeoutMs / 1000), template },
+    };
+    kubectl(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [configMap, job] }) });
+    try {
+        const status = await waitFor(`job ${name} to end`, timeoutMs + 30_000, () => {
+            const st = kubectlJson(["-n", NS, "get", "job", name]).status;
+            return st.succeeded || st.failed ? st : undefined;
+        });
+        return { succeeded: status.succeeded === 1, log: kubectl(["-n", NS, "logs", `job/${name}`], { allowFail: true }).stdout };
+    } finally {
+        kubectl(["-n", NS, "delete", "job,configmap", name, "--ignore-not-found", "--wait=false"], { allowFail: true });
+    }
+}
+
+function nodesReady(): string[] {
+    return kubectlJson(["get", "nodes"])
+        .items.filter((n: any) => n.status.conditions.some((c: any) => c.type === "Ready" && c.status === "True"))
+        .map((n: any) => n.metadata.name);
 }
 
 describe("the Spark image, built by Docker from images/spark", function () {
@@ -400,7 +493,120 @@ describe("the local stack on real nodes", function () {
         assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
     });
 
-    it("6. a master deleted while a job runs comes back with its workers and the application (masterRecovery), and the job finishes", async () => {
+    it("6. a worker-only change (workerScratchSize 4Gi -> 1Gi) rolls the workers without ever leaving fewer than workerReplicas - workerMaxUnavailable registered", async () => {
+        const [master] = running("master");
+        const oldWorkers = running("worker").map((p) => p.metadata.name);
+        setConfig({ workerScratchSize: "1Gi" });
+        // The master's ALIVE workers, sampled through the whole `up` (readiness = registered, so
+        // the rollout takes the next worker down only once the new one serves the cluster).
+        const samples: number[] = [];
+        const t0 = Date.now();
+        await upWhile(project, async (done) => {
+            while (!done()) {
+                const m = masterJson();
+                samples.push(m?.status === "ALIVE" ? alive(m).length : 0);
+                await sleep(300);
+            }
+        });
+        const took = (Date.now() - t0) / 1000;
+        const m = await waitForAliveWorkers(2, 60_000);
+        const min = Math.min(...samples);
+        note(
+            `rollout: pulumi up ${took.toFixed(1)}s, ${samples.length} samples of the master, at least ${min} registered worker(s) (2 - workerMaxUnavailable 1 = 1)`,
+        );
+        assert.ok(samples.length >= 10, `only ${samples.length} samples`);
+        assert.ok(min >= 1, `the master had ${min} registered workers during the rollout: ${samples.join(" ")}`);
+        // It rolled the workers and nothing else: new worker pods, the same master.
+        const workers = running("worker");
+        assert.ok(
+            workers.every((p) => !oldWorkers.includes(p.metadata.name)),
+            "workers not replaced",
+        );
+        assert.deepStrictEqual(
+            running("master").map((p) => p.metadata.name),
+            [master.metadata.name],
+        );
+        const tmp = workers[0].spec.volumes.find((v: any) => v.name === "tmp");
+        assert.strictEqual(tmp.emptyDir.sizeLimit, "1024Mi");
+        assert.strictEqual(alive(m).length, 2);
+    });
+
+    it("7. a task that writes past one worker's scratch limit gets that worker evicted alone; its task reruns elsewhere and the next job succeeds", async () => {
+        const [master] = running("master");
+        const before = running("worker").map((p) => p.metadata.name);
+        const t0 = Date.now();
+        let evictedAt = 0;
+        let victim: any;
+        const job = runScriptJob("fill-scratch", FILL_SCRIPT, ["1200"], 300_000);
+        try {
+            victim = await waitFor("a worker pod evicted", 240_000, () =>
+                pods("worker").find((p) => p.status.phase === "Failed" && p.status.reason === "Evicted"),
+            );
+            evictedAt = Date.now();
+            note(
+                `worker ${victim.metadata.name} evicted ${((evictedAt - t0) / 1000).toFixed(1)}s after the job's start: ${victim.status.message}`,
+            );
+        } catch (e) {
+            await job.catch(() => undefined);
+            throw withWorkerLogs(e);
+        }
+        const { succeeded, log } = await job;
+        assert.ok(succeeded && /^ROWS=1000$/m.test(log), `fill-scratch did not finish with ROWS=1000:\n${log.slice(-3000)}`);
+        assert.match(victim.status.message, /tmp|ephemeral/i);
+        await waitForAliveWorkers(2, 180_000);
+        note(`a replacement worker ALIVE ${((Date.now() - evictedAt) / 1000).toFixed(1)}s after the eviction`);
+        // Only that pod: the other worker and the master are the same pods, every node still Ready.
+        const survivor = before.find((n) => n !== victim.metadata.name);
+        const survivorPod = running("worker").find((p) => p.metadata.name === survivor);
+        assert.ok(survivorPod, `the other worker ${survivor} is gone`);
+        assert.strictEqual(survivorPod.status.containerStatuses[0].restartCount, 0);
+        assert.deepStrictEqual(
+            running("master").map((p) => p.metadata.name),
+            [master.metadata.name],
+        );
+        assert.strictEqual(nodesReady().length, NODES);
+        kubectl(["-n", NS, "delete", "pod", victim.metadata.name, "--wait=false"]);
+        const pi = await runJob(4);
+        assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
+    });
+
+    it("8. historyServer on: the History Server runs in its pod and lists a finished job's application", async () => {
+        // CPU: master 1 + History Server 0.5 + driver 1 leave one worker of 1 on 2 nodes of 2.
+        setConfig({ historyServer: true, workerReplicas: 1 });
+        try {
+            up();
+            await waitForAliveWorkers(1, 120_000);
+            await waitFor("the History Server Ready", 180_000, () =>
+                pods("history").some((p) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")),
+            );
+            assert.strictEqual(outputs(STACK).historyServerUrl, `http://spark-history.${NS}.svc.cluster.local:18080`);
+            const t0 = Date.now();
+            const pi = await runJob(2);
+            assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
+            const app = (masterJson()?.completedapps ?? []).find((a) => a.name === "spark-pi");
+            assert.ok(app, "the job's application is not among the master's completed apps");
+            const listed = await waitFor(`${app.id} completed in the History Server's REST API`, 120_000, () => {
+                const r = kubectl(["get", "--raw", `/api/v1/namespaces/${NS}/services/spark-history:18080/proxy/api/v1/applications`], {
+                    allowFail: true,
+                });
+                if (r.code !== 0) {
+                    return undefined;
+                }
+                const found = (JSON.parse(r.stdout) as any[]).find((a) => a.id === app.id);
+                return found?.attempts?.[0]?.completed ? found : undefined;
+            });
+            note(
+                `History Server lists ${listed.id} (${listed.name}) completed, ${((Date.now() - t0) / 1000).toFixed(1)}s after the job's submission`,
+            );
+            assert.strictEqual(listed.name, "spark-pi");
+        } finally {
+            setConfig({ historyServer: false, workerReplicas: 2 });
+            up();
+        }
+        await waitForAliveWorkers(2, 120_000);
+    });
+
+    it("9. a master deleted while a job runs comes back with its workers and the application (masterRecovery), and the job finishes", async () => {
         let appId = "";
         let seconds = 0;
         const pi = await runJob(300, async () => {

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import {
     JOBS_DIR,
     MasterHandle,
+    WorkerHandle,
     ManagedProcess,
     printedValue as kv,
     sleep,
@@ -29,6 +30,7 @@ for (const version of sparkVersions()) {
     describe(`Spark ${version}: a master restarted on its recovery directory (SPARK_RECOVERY_DIR)`, function () {
         let h: SparkHarness;
         let master: MasterHandle;
+        let worker: WorkerHandle;
         let recoveryDir: string;
 
         const masterEnv = () => ({ SPARK_RECOVERY_DIR: recoveryDir });
@@ -39,7 +41,7 @@ for (const version of sparkVersions()) {
             fs.mkdirSync(path.join(h.dir, "recovery"));
             recoveryDir = path.join(h.dir, "recovery", `spark-${version}`);
             master = await h.startMaster("master", { tini: true, env: masterEnv() });
-            await h.startWorker(master, "worker", { tini: true });
+            worker = await h.startWorker(master, "worker", { tini: true });
             await h.waitAliveWorkers(master, 1);
         });
 
@@ -125,6 +127,16 @@ for (const version of sparkVersions()) {
 
         it("without SPARK_RECOVERY_DIR, a restarted master has forgotten the application (the check above can fail)", async function () {
             this.timeout(300000);
+            // A cluster of its own, with no recovery directory from the start: the master the test
+            // above recovered may still hold that application's executor bookkeeping (under load
+            // Spark 4.3.0 asserted "executor 0 state transfer from RUNNING to RUNNING is illegal"
+            // there, and its worker's core never came free).
+            master.proc.killTree("SIGKILL");
+            worker.proc.killTree("SIGKILL");
+            await Promise.all([master.proc.waitExit(10000), worker.proc.waitExit(10000)]);
+            master = await h.startMaster("master-plain", { tini: true });
+            worker = await h.startWorker(master, "worker-plain", { tini: true });
+            await h.waitAliveWorkers(master, 1);
             const { driver, appId } = await startSlowJob("submit-forgotten");
             await killAndRestartMaster("master-forgetful", {});
             // The worker registers again by itself; the application does not.
