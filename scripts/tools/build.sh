@@ -256,11 +256,10 @@ copy_keda_crds() {
   copy_crds "github.com/kedacore/keda/v2@$KEDA_VERSION" config/crd/bases "$KEDA_CRDS_DIR" "${KEDA_CRDS[@]}"
 }
 
-# actionlint first: the validate tier needs it minutes before the e2e tier needs the rest.
 all_names() {
-  echo actionlint etcd | tr ' ' '\n'
+  echo etcd
   printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes coredns keda-crds prom-crds | tr ' ' '\n'
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns keda-crds prom-crds | tr ' ' '\n'
 }
 
 names=("$@")

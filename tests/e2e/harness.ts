@@ -124,8 +124,9 @@ export function kubectlJson(args: string[]): any {
 }
 
 /** Stack outputs, secrets shown (only this throwaway backend ever holds them). */
-export function outputs(stack: string): Record<string, any> {
-    return JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets", "--stack", stack]).stdout);
+/** A stack's outputs; `cwd`: the project it belongs to (default: the copied project). */
+export function outputs(stack: string, cwd?: string): Record<string, any> {
+    return JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets", "--stack", stack], { cwd }).stdout);
 }
 
 /** The resources in a stack's state (`pulumi stack export`), each with type, urn, inputs and outputs. */

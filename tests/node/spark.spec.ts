@@ -156,7 +156,7 @@ async function runJob(partitions: number, whileRunning?: () => Promise<void>): P
     pulumi(["config", "set", "--stack", STACK, "spark-job:partitions", String(partitions)], { cwd });
     const t0 = Date.now();
     await upWhile(cwd, whileRunning);
-    const jobName = JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK], { cwd }).stdout).jobName as string;
+    const jobName = outputs(STACK, cwd).jobName as string;
     const job = kubectlJson(["-n", NS, "get", "job", jobName]);
     // An `up` with the same partitions as the last one changes nothing and would read the old
     // Job's log: every call must have run a new Job.
@@ -209,7 +209,7 @@ spark.stop()
  * ConfigMap in place of pi.py. Returns the driver's log once the Job has ended.
  */
 async function runScriptJob(name: string, script: string, args: string[], timeoutMs: number): Promise<{ succeeded: boolean; log: string }> {
-    const jobName = JSON.parse(pulumi(["stack", "output", "--json", "--stack", STACK], { cwd: JOB_DIR() }).stdout).jobName as string;
+    const jobName = outputs(STACK, JOB_DIR()).jobName as string;
     const template = kubectlJson(["-n", NS, "get", "job", jobName]).spec.template;
     // The labels the Job controller added to the example's pods select that Job's pods only.
     for (const k of Object.keys(template.metadata.labels)) {
@@ -242,9 +242,14 @@ async function runScriptJob(name: string, script: string, args: string[], timeou
     }
 }
 
+/** A node or pod whose Ready condition is True. */
+function isReady(o: any): boolean {
+    return (o.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
+}
+
 function nodesReady(): string[] {
     return kubectlJson(["get", "nodes"])
-        .items.filter((n: any) => n.status.conditions.some((c: any) => c.type === "Ready" && c.status === "True"))
+        .items.filter(isReady)
         .map((n: any) => n.metadata.name);
 }
 
@@ -582,9 +587,7 @@ describe("the local stack on real nodes", function () {
         try {
             up();
             await waitForAliveWorkers(1, 120_000);
-            await waitFor("the History Server Ready", 180_000, () =>
-                pods("history").some((p) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")),
-            );
+            await waitFor("the History Server Ready", 180_000, () => pods("history").some(isReady));
             assert.strictEqual(outputs(STACK).historyServerUrl, `http://spark-history.${NS}.svc.cluster.local:18080`);
             const t0 = Date.now();
             const pi = await runJob(2);
