@@ -479,6 +479,11 @@ export function limitRangeSpec(cluster: ClusterConfig): k8s.types.input.core.v1.
     };
 }
 
+/** The labels every Spark pod of the cluster carries (what its NetworkPolicies select and admit). */
+export function ownLabels(cluster: ClusterConfig): Record<string, string> {
+    return { "app.kubernetes.io/name": "spark", "app.kubernetes.io/instance": cluster.name };
+}
+
 /**
  * Ingress of the cluster's Spark pods: the RPC ports (and the executors' random ports) only from
  * this cluster's own pods and from pods labelled as clients in the namespace; the web UIs (and
@@ -487,7 +492,7 @@ export function limitRangeSpec(cluster: ClusterConfig): k8s.types.input.core.v1.
  * balancer also from private addresses only.
  */
 export function networkPolicySpec(cluster: ClusterConfig): k8s.types.input.networking.v1.NetworkPolicySpec {
-    const own = { "app.kubernetes.io/name": "spark", "app.kubernetes.io/instance": cluster.name };
+    const own = ownLabels(cluster);
     return {
         podSelector: { matchLabels: own },
         policyTypes: ["Ingress"],

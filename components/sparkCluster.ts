@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hpaSpec, scaledObjectSpec } from "./autoscaling";
 import * as spec from "./clusterSpec";
 import * as connect from "./connect";
+import { egressPolicySpec } from "./networkEgress";
 import { ClusterConfig } from "./config";
 import { dashboardConfigMapData, dashboardConfigMapName } from "./monitoring/dashboard";
 import { monitoredRoles, podMonitors, runsConnectServer } from "./monitoring/podMonitors";
@@ -136,6 +137,10 @@ export class SparkCluster extends pulumi.ComponentResource {
             { metadata: inNs(`${c.name}-spark`), spec: spec.networkPolicySpec(c) },
             child,
         );
+        const egress = egressPolicySpec(c);
+        if (egress) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-egress`, { metadata: inNs(`${c.name}-spark-egress`), spec: egress }, child);
+        }
 
         // Master recovery: a ReadWriteOnce claim only the master mounts. Recreate below keeps
         // it to one writer: the old master is gone before the new one mounts it.

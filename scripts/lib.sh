@@ -109,7 +109,7 @@ KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubec
 
 # The wrapper modules, in build order (biggest builds run one after another anyway).
 # shellcheck disable=SC2034 # used by tools/pin.sh
-WRAPPER_TOOLS=(etcd kubernetes pulumi pulumi-language-nodejs pulumi-resource-kubernetes)
+WRAPPER_TOOLS=(etcd kubernetes pulumi pulumi-language-nodejs pulumi-resource-kubernetes kube-network-policies)
 
 # module_dir MODULE@VERSION: the module's directory in the Go module cache (downloads it).
 module_dir() {
@@ -169,6 +169,9 @@ write_wrapper_gomod() {
       ;;
     etcd)
       edits=(-require="go.etcd.io/etcd/server/v3@$ETCD_VERSION")
+      ;;
+    kube-network-policies)
+      edits=(-require="sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION")
       ;;
     *) die "unknown wrapper tool: $tool" ;;
   esac

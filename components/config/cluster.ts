@@ -1,5 +1,6 @@
 // The schema of one Spark cluster's settings: a `clusters` entry, or the flat keys when there is
 // no list. The loader merges the flat keys into each entry, so every field is present here.
+import { isIP } from "node:net";
 import { z } from "zod";
 import { DEFAULT_SCRAPE_INTERVAL, DEFAULT_THRESHOLDS as T } from "../monitoring/rules";
 import { MIN_CONNECT_MEMORY_MIB, MIN_MASTER_MEMORY_MIB, MIN_WORKER_MEMORY_MIB, parseMemoryMiB } from "../quantity";
@@ -114,6 +115,31 @@ const connect = z.preprocess((v) => (v === "" || v === null ? undefined : jsonTe
 
 export type ConnectConfig = z.output<typeof connectObject> & { memoryMiB: number };
 
+/** An IPv4 or IPv6 CIDR such as 10.20.0.0/16: the address must be one, and the prefix fit it. */
+export function isCidr(value: string): boolean {
+    const m = /^([^/]+)\/(\d{1,3})$/.exec(value);
+    const family = m ? isIP(m[1]) : 0;
+    return m !== null && family !== 0 && Number(m[2]) <= (family === 4 ? 32 : 128);
+}
+const cidr = z
+    .string({ error: "must be a CIDR string such as 10.20.0.0/16 or 2001:db8::/32" })
+    .refine(isCidr, { error: "must be an IPv4 or IPv6 CIDR such as 10.20.0.0/16 or 2001:db8::/32" });
+
+// Egress control: the cluster's Spark pods open connections only to DNS, the cluster's own and
+// client pods, and these CIDRs (an object store, a metastore), where the network plugin enforces it.
+const networkEgressObject = strictObject(
+    {
+        /** Destinations outside the cluster's pods that Spark pods may reach (any port). */
+        allowCidrs: z.array(cidr, { error: "must be a list of CIDRs such as [10.20.0.0/16]" }).default([]),
+    },
+    "must be an object such as {} or {allowCidrs: [10.20.0.0/16]}, or empty for off",
+);
+
+/** Egress control: an object (JSON text as flat config), or empty for off (egress open). */
+const networkEgress = z.preprocess((v) => (v === "" || v === null ? undefined : jsonText(v)), networkEgressObject.optional());
+
+export type NetworkEgressConfig = z.output<typeof networkEgressObject>;
+
 /** Namespaces that always exist: creating them as a Namespace object fails at `pulumi up`. */
 const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 // Service names must also start with a letter (DNS-1035), and `<name>-worker` plus the
@@ -163,6 +189,7 @@ const clusterFields = {
     rpcAuth: boolean(),
     /** With rpcAuth: RPC and block transfers AES-encrypted with keys from the RPC secret (needs it, so off without rpcAuth). */
     networkCrypto: boolean(),
+    networkEgress,
     /** Seconds a removed worker spends decommissioning (moving blocks, finishing tasks); 0 = stop at once. */
     workerDecommissionSeconds: wholeNumber(0, 3600, "must be a whole number of seconds from 0 (off) to 3600"),
     autoscaling,

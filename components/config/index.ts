@@ -134,16 +134,19 @@ function schemaInput(raw: Readonly<Record<string, string>>, ambient: Readonly<Re
     return top;
 }
 
-/** The config key a schema path stands for: `workerReplicas`, `clusters[1].autoscaling.maxReplicas`, `aws:region`. */
+/** The config key a schema path stands for: `workerReplicas`, `clusters[1].autoscaling.maxReplicas`, `aws:region`, `eksSubnetIds[2]`. */
 function configKey(path: PropertyKey[], withClusters: boolean): string {
+    // List indices as [i]; a flat config's clusters[0] is the flat keys themselves.
+    const join = (keys: PropertyKey[]) =>
+        keys.map((k, i) => (typeof k === "number" ? `[${k}]` : `${i > 0 ? "." : ""}${String(k)}`)).join("");
     if (path[0] !== "clusters" || path.length === 1) {
-        return path.map(String).join(".") || "target";
+        return join(path) || "target";
     }
     const [, index, ...rest] = path;
     if (!withClusters) {
-        return rest.map(String).join(".") || "clusters";
+        return join(rest) || "clusters";
     }
-    return `clusters[${String(index)}]${rest.map((k) => `.${String(k)}`).join("")}`;
+    return `clusters[${String(index)}]${rest.length > 0 ? "." : ""}${join(rest)}`;
 }
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {

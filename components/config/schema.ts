@@ -72,7 +72,7 @@ export const CLOUD_DEFAULTS = Object.fromEntries(
 );
 
 /** Every project key this program reads; anything else under `spark-on-k8s:` is a typo. */
-// `clusters`, `autoscaling`, `monitoring` and `connect` are objects, which Pulumi.yaml cannot type: they are not declared there.
+// `clusters`, `autoscaling`, `monitoring`, `connect` and `networkEgress` are objects, which Pulumi.yaml cannot type: they are not declared there.
 export const KNOWN_KEYS: readonly string[] = [
     ...new Set(["target", "clusters", ...CLUSTER_KEYS.filter((k) => k !== "name"), ...Object.values(TARGET_KEYS).flat()]),
 ].filter((k) => !(AMBIENT_KEYS as readonly string[]).includes(k));

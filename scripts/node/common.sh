@@ -23,6 +23,14 @@ BRIDGE_IP=10.244.0.1
 SERVICE_CIDR=10.96.0.0/16
 # The iptables chain (filter table) that keeps pod and service traffic on this machine.
 GUARD_CHAIN=SPARK-NODE-GUARD
+# NetworkPolicy enforcement (scripts/tools/go/kube-network-policies): the mangle-table chain that
+# hands the first packet of every pod connection to the controller's NFQUEUE, the queue, the
+# controller's own nftables table, and the file where up.sh records whether policy is enforced
+# ("enforced", or "not enforced: <reason>"; the node tier reads it).
+NETPOL_CHAIN=SPARK-NODE-NETPOL
+NETPOL_QUEUE=100
+NETPOL_TABLE=spark-node-netpol
+NETPOL_STATE_FILE="$NODE_DIR/network-policy"
 
 # The node's images: the base the Spark image builds on and the sandbox (pause) image.
 BASE_IMAGE=spark-on-k8s/base:${NODE_BASE_SUITE}-jre17

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops the real nodes of scripts/node/up.sh and removes everything they made: kubelets,
-# kube-proxy (and its iptables rules), CoreDNS, every container and pod network namespace,
+# kube-proxy (and its iptables rules), CoreDNS, the NetworkPolicy controller (its nftables
+# table and steering chain), every container and pod network namespace,
 # the containerds, mounts under the node dir, pod cgroups, the guard chain, the bridge and
 # its route. Safe to
 # run when nothing is running, and after a partial start. The control plane is left alone
@@ -60,6 +61,13 @@ for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
   fi
 done
 
+# The NetworkPolicy controller removes its nftables table when it stops; --cleanup does it for
+# one that was killed. Its steering chain goes with the network below.
+stop_component kube-network-policies
+if [[ -x "$TOOLS_BIN/kube-network-policies" && -d "$NODE_DIR" ]]; then
+  step "$TOOLS_BIN/kube-network-policies" --cleanup --nftables-table "$NETPOL_TABLE"
+fi
+
 # kube-proxy's rules go with its own cleanup mode (it only touches KUBE-* chains).
 stop_component kube-proxy
 if [[ -x "$TOOLS_BIN/kube-proxy" ]] && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1 && [[ -d "$NODE_DIR" ]]; then
@@ -106,6 +114,9 @@ done
 # Network: the guard last, so nothing could leave while pods were still up.
 step ip route del "$SERVICE_CIDR" dev "$BRIDGE"
 step ip link del "$BRIDGE"
+while iptables -t mangle -D POSTROUTING -j "$NETPOL_CHAIN" 2>/dev/null; do :; done
+step iptables -t mangle -F "$NETPOL_CHAIN"
+step iptables -t mangle -X "$NETPOL_CHAIN"
 while iptables -t mangle -D FORWARD -j "$GUARD_CHAIN" 2>/dev/null; do :; done
 step iptables -t mangle -F "$GUARD_CHAIN"
 step iptables -t mangle -X "$GUARD_CHAIN"

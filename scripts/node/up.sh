@@ -33,7 +33,7 @@ done
 PKI="$CLUSTER_DIR/pki"
 [[ -f "$KUBECONFIG_FILE" && -f "$PKI/ca.key" ]] || die "no control plane in $CLUSTER_DIR; run scripts/cluster/up.sh --nodes 0 --real-node"
 for bin in kubelet kube-proxy coredns kubectl; do
-  [[ -x "$TOOLS_BIN/$bin" ]] || die "$TOOLS_BIN/$bin missing; run scripts/tools/build.sh kubelet kube-proxy coredns"
+  [[ -x "$TOOLS_BIN/$bin" ]] || die "$TOOLS_BIN/$bin missing; run scripts/tools/build.sh kubelet kube-proxy coredns kube-network-policies"
 done
 for cmd in containerd containerd-shim-runc-v2 runc ctr iptables ip openssl; do
   command -v "$cmd" >/dev/null || die "$cmd missing; run scripts/node/install.sh"
@@ -337,6 +337,54 @@ cat >"$NODE_DIR/Corefile" <<COREFILE
 COREFILE
 launch coredns "$TOOLS_BIN/coredns" -conf "$NODE_DIR/Corefile"
 wait_node_component coredns 30 curl -fsS --noproxy '*' --max-time 2 "http://127.0.0.1:$DNS_READY/ready"
+
+# --- NetworkPolicy enforcement: kube-network-policies judges the first packet of every
+# connection that a pod opens or receives, on NFQUEUE $NETPOL_QUEUE; established flows, DNS and
+# the host's root processes (kubelet probes, the tests' reads through the apiserver) pass
+# without asking, as upstream's own rules let them. One controller serves every node: they share
+# this network namespace, and its verdicts look up both ends by pod IP, whatever their node.
+# The steering is an iptables rule (the NFQUEUE target) in mangle POSTROUTING, after kube-proxy's
+# DNAT, so a Service connection is judged by its backend pod. No --queue-bypass: while the
+# controller is down, pod connections fail instead of passing unjudged.
+# SPARK_NODE_NETWORK_POLICY=off starts the nodes without it.
+netpol_missing() {
+  [[ "${SPARK_NODE_NETWORK_POLICY:-on}" == off ]] && { echo "SPARK_NODE_NETWORK_POLICY=off"; return; }
+  [[ -e /proc/net/netfilter/nfnetlink_queue ]] ||
+    { echo "this kernel has no NFQUEUE (CONFIG_NETFILTER_NETLINK_QUEUE)"; return; }
+  iptables -t mangle -N "$NETPOL_CHAIN" 2>/dev/null || true
+  if ! iptables -t mangle -A "$NETPOL_CHAIN" -s 192.0.2.1/32 -j NFQUEUE --queue-num "$NETPOL_QUEUE" 2>/dev/null; then
+    echo "iptables refuses the NFQUEUE target (CONFIG_NETFILTER_XT_TARGET_NFQUEUE)"
+    return
+  fi
+  iptables -t mangle -F "$NETPOL_CHAIN"
+  [[ -x "$TOOLS_BIN/kube-network-policies" ]] ||
+    { echo "$TOOLS_BIN/kube-network-policies missing (scripts/tools/build.sh kube-network-policies)"; return; }
+}
+queue_bound() {
+  awk -v q="$NETPOL_QUEUE" '$1 == q { found = 1 } END { exit !found }' /proc/net/netfilter/nfnetlink_queue
+}
+CURRENT_LOG="$LOGS/network.log"
+why_not="$(netpol_missing)"
+if [[ -n "$why_not" ]]; then
+  echo "not enforced: $why_not" >"$NETPOL_STATE_FILE"
+  log "NetworkPolicy NOT enforced: $why_not"
+else
+  # Its own copy of the kubeconfig: a path under the node dir is what marks the process as ours.
+  install -m 600 "$KUBECONFIG_FILE" "$NODE_DIR/network-policy.kubeconfig"
+  launch kube-network-policies "$TOOLS_BIN/kube-network-policies" \
+    --kubeconfig "$NODE_DIR/network-policy.kubeconfig" --nfqueue-id "$NETPOL_QUEUE" --nftables-table "$NETPOL_TABLE" \
+    --node-name "$NODE_PREFIX-steered-by-iptables" --v=1
+  wait_node_component kube-network-policies 60 queue_bound
+  CURRENT_LOG="$LOGS/network.log"
+  iptables -t mangle -A "$NETPOL_CHAIN" -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN
+  iptables -t mangle -A "$NETPOL_CHAIN" -p udp --dport 53 -j RETURN
+  iptables -t mangle -A "$NETPOL_CHAIN" -m owner --uid-owner 0 -j RETURN
+  iptables -t mangle -A "$NETPOL_CHAIN" -s "$POD_CIDR" -j NFQUEUE --queue-num "$NETPOL_QUEUE"
+  iptables -t mangle -A "$NETPOL_CHAIN" -d "$POD_CIDR" -j NFQUEUE --queue-num "$NETPOL_QUEUE"
+  iptables -t mangle -I POSTROUTING 1 -j "$NETPOL_CHAIN"
+  echo enforced >"$NETPOL_STATE_FILE"
+  log "NetworkPolicy enforced by kube-network-policies $KUBE_NETWORK_POLICIES_VERSION (NFQUEUE $NETPOL_QUEUE)"
+fi
 
 for name in $(node_names); do
   CURRENT_LOG="$LOGS/kubelet-$name.log"

@@ -2,8 +2,8 @@
 # Builds the pinned tools (scripts/versions.env) from the Go module proxy into .tools/bin:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok (+ its
 # stages in .tools/kwok-stages), pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
-# actionlint (the validate tier's workflow linter), kubelet, kube-proxy and coredns (the
-# node tier's real node). `keda-crds` builds nothing: it copies KEDA's ScaledObject CRD from
+# actionlint (the validate tier's workflow linter), kubelet, kube-proxy, coredns and
+# kube-network-policies (the node tier's real node and its NetworkPolicy enforcement). `keda-crds` builds nothing: it copies KEDA's ScaledObject CRD from
 # the pinned KEDA module into .tools/keda-crds (the e2e tier applies it); `prom-crds` copies the
 # Prometheus Operator's PodMonitor and PrometheusRule CRDs into .tools/prom-crds the same way.
 #
@@ -73,7 +73,7 @@ tool_of() {
     [[ "$name" == "$c" ]] && { echo kubernetes; return; }
   done
   case "$name" in
-    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kwok | actionlint | coredns | keda-crds | prom-crds) echo "$name" ;;
+    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kube-network-policies | kwok | actionlint | coredns | keda-crds | prom-crds) echo "$name" ;;
     *) die "unknown tool: $name" ;;
   esac
 }
@@ -88,7 +88,7 @@ ldflags_of() {
     # Must equal the @pulumi/kubernetes npm version, or the engine hunts for that plugin.
     pulumi-resource-kubernetes)
       flags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" ;;
-    etcd | kwok | actionlint | coredns) ;;
+    etcd | kwok | actionlint | coredns | kube-network-policies) ;;
     *) flags+="$(k8s_ldflags)" ;;
   esac
   echo "$flags"
@@ -97,7 +97,7 @@ ldflags_of() {
 # package_of NAME: the package to build inside its wrapper module.
 package_of() {
   case "$1" in
-    etcd | pulumi-resource-kubernetes) echo . ;;
+    etcd | pulumi-resource-kubernetes | kube-network-policies) echo . ;;
     pulumi) echo github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ;;
     pulumi-language-nodejs) echo github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs ;;
     *) echo "k8s.io/kubernetes/cmd/$1" ;;
@@ -125,6 +125,7 @@ stamp_for() {
     kwok) printf 'kwok %s' "$KWOK_VERSION" ;;
     actionlint) printf 'actionlint %s' "$ACTIONLINT_VERSION" ;;
     coredns) printf 'coredns %s' "$COREDNS_VERSION" ;;
+    kube-network-policies) printf 'kube-network-policies %s' "$KUBE_NETWORK_POLICIES_VERSION" ;;
   esac
   [[ "$tool" == kwok || "$tool" == actionlint || "$tool" == coredns ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
   printf ' ldflags %s\n' "$(ldflags_of "$name" | sha256sum | cut -c1-16)"
@@ -259,7 +260,7 @@ copy_keda_crds() {
 all_names() {
   echo etcd
   printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns keda-crds prom-crds | tr ' ' '\n'
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns kube-network-policies keda-crds prom-crds | tr ' ' '\n'
 }
 
 names=("$@")

@@ -114,7 +114,7 @@ let started = false;
 
 function setUp(): void {
     script("scripts/node/install.sh");
-    script("scripts/tools/build.sh", ["kubelet", "kube-proxy", "coredns"]);
+    script("scripts/tools/build.sh", ["kubelet", "kube-proxy", "coredns", "kube-network-policies"]);
     script("scripts/node/docker-up.sh");
     script("scripts/node/build-images.sh", [VERSIONS.current, VERSIONS.previous]);
     script("scripts/cluster/up.sh", ["--nodes", "0", "--real-node"]);
