@@ -45,7 +45,9 @@ def inside(_):
 
 
 count = spark.sparkContext.parallelize(range(n), partitions).map(inside).reduce(add)
-print(f"PI={4.0 * count / n}")
+# Flushed now, not at exit: spark-submit copies this process's output into its own, and the last
+# bytes written after spark.stop() can be lost when the JVM exits first.
+print(f"PI={4.0 * count / n}", flush=True)
 spark.stop()
 `;
 

@@ -9,6 +9,7 @@
 // nodes: master 1 CPU, 2 workers of 1 CPU and 1Gi, the job's driver 1 CPU.
 import * as assert from "assert";
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import {
     docker,
@@ -17,6 +18,7 @@ import {
     kubectl,
     kubectlJson,
     localStackConfig,
+    NODE_CLUSTER_DIR,
     outputs,
     project,
     pulumi,
@@ -203,44 +205,181 @@ print(f"ROWS={spark.sparkContext.parallelize(range(1000), 2).mapPartitions(fill)
 spark.stop()
 `;
 
-/**
- * Runs \`script\` as a Spark job from a Job made of the consumer stack's own pod template (its
- * client label, RPC secret, driver ports and hardening), with the script mounted from a
- * ConfigMap in place of pi.py. Returns the driver's log once the Job has ended.
- */
-async function runScriptJob(name: string, script: string, args: string[], timeoutMs: number): Promise<{ succeeded: boolean; log: string }> {
+/** What a Job made from the consumer stack's pod template runs (see jobFromTemplate). */
+interface ScriptJob {
+    name: string;
+    /** A PySpark script, mounted from a ConfigMap in place of pi.py. */
+    script?: string;
+    /** The script's arguments. */
+    args?: string[];
+    /** Extra spark-submit options, put before the script. */
+    options?: string[];
+    /** The entrypoint's whole argument list instead (`submit ...`), for a submission not shaped like pi.py's. */
+    submit?: string[];
+    /** The script's file name under /opt/script (default `<name>.py`). */
+    file?: string;
+    /** The container's command, in place of the image's entrypoint (it gets the args). */
+    command?: string[];
+    timeoutMs: number;
+}
+
+/** The consumer stack's Job pod template, without the labels that tie it to that Job. */
+function exampleTemplate(): any {
     const jobName = outputs(STACK, JOB_DIR()).jobName as string;
     const template = kubectlJson(["-n", NS, "get", "job", jobName]).spec.template;
-    // The labels the Job controller added to the example's pods select that Job's pods only.
     for (const k of Object.keys(template.metadata.labels)) {
         if (/(^|\/)(controller-uid|job-name)$/.test(k)) {
             delete template.metadata.labels[k];
         }
     }
+    return template;
+}
+
+/**
+ * Starts a Job made of the consumer stack's own pod template (its client label, RPC secret,
+ * driver ports and hardening) running \`job.script\` or \`job.submit\`.
+ */
+function startScriptJob(job: ScriptJob): void {
+    const template = exampleTemplate();
     const [container] = template.spec.containers;
-    const scriptArg = container.args.findIndex((a: string) => a.endsWith(".py"));
-    container.args = [...container.args.slice(0, scriptArg), `/opt/script/${name}.py`, ...args];
-    container.args[container.args.indexOf("--name") + 1] = name;
-    container.volumeMounts.push({ name: "script", mountPath: "/opt/script", readOnly: true });
-    template.spec.volumes.push({ name: "script", configMap: { name } });
-    const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: NS }, data: { [`${name}.py`]: script } };
-    const job = {
+    const items: object[] = [];
+    if (job.command) {
+        container.command = job.command;
+    }
+    if (job.submit) {
+        container.args = job.submit;
+    } else {
+        const scriptArg = container.args.findIndex((a: string) => a.endsWith(".py"));
+        container.args = [...container.args.slice(0, scriptArg), ...(job.options ?? []), `/opt/script/${job.name}.py`, ...(job.args ?? [])];
+        container.args[container.args.indexOf("--name") + 1] = job.name;
+    }
+    if (job.script !== undefined) {
+        container.volumeMounts.push({ name: "script", mountPath: "/opt/script", readOnly: true });
+        template.spec.volumes.push({ name: "script", configMap: { name: job.name } });
+        items.push({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: job.name, namespace: NS },
+            data: { [job.file ?? `${job.name}.py`]: job.script },
+        });
+    }
+    items.push({
         apiVersion: "batch/v1",
         kind: "Job",
-        metadata: { name, namespace: NS },
-        spec: { backoffLimit: 0, activeDeadlineSeconds: Math.ceil(timeoutMs / 1000), template },
-    };
-    kubectl(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: [configMap, job] }) });
+        metadata: { name: job.name, namespace: NS },
+        spec: { backoffLimit: 0, activeDeadlineSeconds: Math.ceil(job.timeoutMs / 1000), template },
+    });
+    kubectl(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items }) });
+}
+
+/** Waits for a Job of startScriptJob to end; returns its log, then deletes it. */
+async function awaitScriptJob(job: ScriptJob): Promise<{ succeeded: boolean; log: string }> {
     try {
-        const status = await waitFor(`job ${name} to end`, timeoutMs + 30_000, () => {
-            const st = kubectlJson(["-n", NS, "get", "job", name]).status;
+        const status = await waitFor(`job ${job.name} to end`, job.timeoutMs + 30_000, () => {
+            const st = kubectlJson(["-n", NS, "get", "job", job.name]).status;
             return st.succeeded || st.failed ? st : undefined;
         });
-        return { succeeded: status.succeeded === 1, log: kubectl(["-n", NS, "logs", `job/${name}`], { allowFail: true }).stdout };
+        return { succeeded: status.succeeded === 1, log: kubectl(["-n", NS, "logs", `job/${job.name}`], { allowFail: true }).stdout };
     } finally {
-        kubectl(["-n", NS, "delete", "job,configmap", name, "--ignore-not-found", "--wait=false"], { allowFail: true });
+        kubectl(["-n", NS, "delete", "job,configmap", job.name, "--ignore-not-found", "--wait=false"], { allowFail: true });
     }
 }
+
+/** Runs a Job of startScriptJob to its end; returns the driver's log. */
+async function runScriptJob(
+    name: string,
+    script: string,
+    args: string[],
+    timeoutMs: number,
+    options: string[] = [],
+): Promise<{ succeeded: boolean; log: string }> {
+    const job = { name, script, args, options, timeoutMs };
+    startScriptJob(job);
+    return awaitScriptJob(job);
+}
+
+/** "enforced", or "not enforced: <reason>": what scripts/node/up.sh recorded for NetworkPolicy. */
+function networkPolicyState(): string {
+    return fs.readFileSync(path.join(NODE_CLUSTER_DIR, "node", "network-policy"), "utf8").trim();
+}
+
+/** A TCP connect from a pod to ip:port, bounded to 3 s: true when it connected. */
+function connects(ns: string, pod: string, ip: string, port: number): boolean {
+    return kubectl(["-n", ns, "exec", pod, "--", "timeout", "3", "bash", "-c", `</dev/tcp/${ip}/${port}`], { allowFail: true }).code === 0;
+}
+
+/** The executors' logs (stdout, and stderr, in each worker's work dir) of application `appId`, from every worker pod. */
+function executorLogs(appId: string): string {
+    return running("worker")
+        .map(
+            (p) =>
+                kubectl(
+                    [
+                        "-n",
+                        NS,
+                        "exec",
+                        p.metadata.name,
+                        "--",
+                        "sh",
+                        "-c",
+                        `cat /opt/spark/work/${appId}/*/stdout /opt/spark/work/${appId}/*/stderr 2>/dev/null || true`,
+                    ],
+                    { allowFail: true },
+                ).stdout,
+        )
+        .join("\n");
+}
+
+/** The newest application of that name the master lists as completed. */
+function newestCompleted(name: string): { id: string; name: string; state: string } | undefined {
+    return (masterJson()?.completedapps ?? []).filter((a) => a.name === name).sort((a, b) => b.id.localeCompare(a.id))[0];
+}
+
+/** Spec 9's holder: an application whose two executors (one per worker) stay up while the boundary is probed. */
+const HOLD_SCRIPT = `"""Holds an executor on each worker (tests/node spec 9)."""
+import time
+
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.appName("netpol-hold").getOrCreate()
+spark.sparkContext.parallelize(range(2), 2).map(lambda _: time.sleep(240)).count()
+spark.stop()
+`;
+
+/** Spec 9's client-mode job: task results too big to travel inline, and a shuffle between two executors. */
+const NET_SCRIPT = `"""Big task results and a cross-executor shuffle under the enforced NetworkPolicy (tests/node spec 9)."""
+import os
+from operator import add
+
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.appName("netpol-client").getOrCreate()
+sc = spark.sparkContext
+# Four 2 MiB results: above spark.task.maxDirectResultSize (1 MiB), so each executor keeps its
+# result in its block manager and the driver fetches it from there.
+big = sc.parallelize(range(4), 4).map(lambda _: os.urandom(2 << 20)).collect()
+print(f"BIG={len(big)}x{min(len(b) for b in big)}", flush=True)
+# Every map task writes blocks for every reducer: the reducers fetch them from both executors.
+pairs = sc.parallelize(range(200000), 8).map(lambda x: (x % 1000, 1)).reduceByKey(add, 4).collect()
+print(f"SHUFFLE={len(pairs)},{sum(v for _, v in pairs)}", flush=True)
+hosts = sorted(i.host() for i in sc._jsc.sc().statusTracker().getExecutorInfos())
+print("EXECUTOR_HOSTS=" + ",".join(hosts), flush=True)
+spark.stop()
+`;
+
+/** Spec 9's cluster-mode driver: 20 task results, each through the block manager (maxDirectResultSize=1). */
+const CLUSTER_SCRIPT = `"""A cluster-mode driver on a worker (tests/node spec 9)."""
+import random
+from operator import add
+
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.appName("netpol-cluster").getOrCreate()
+n = 200000
+inside = spark.sparkContext.parallelize(range(n), 20).map(lambda _: int(random.random() ** 2 + random.random() ** 2 <= 1)).reduce(add)
+print(f"PI={4.0 * inside / n}", flush=True)
+spark.stop()
+`;
 
 /** A node or pod whose Ready condition is True. */
 function isReady(o: any): boolean {
@@ -620,7 +759,298 @@ describe("the local stack on real nodes", function () {
         await waitForAliveWorkers(2, 120_000);
     });
 
-    it("9. a master deleted while a job runs comes back with its workers and the application (masterRecovery), and the job finishes", async () => {
+    it("9. NetworkPolicy enforced: RPC closed to strangers in and outside the namespace, open to client pods; big task results and a cross-node shuffle pass in client and cluster mode", async function () {
+        const state = networkPolicyState();
+        if (state !== "enforced") {
+            note(`spec 9 SKIPPED: NetworkPolicy ${state}`);
+            this.skip();
+        }
+        // spark-submit from a client pod, under the policy (and the consumer's Job back after spec 8).
+        const pi = await runJob(5);
+        assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
+        // The shuffle below must cross nodes: one worker on each.
+        if (new Set(running("worker").map((p) => p.spec.nodeName)).size < 2) {
+            const [w] = running("worker");
+            kubectl(["-n", NS, "delete", "pod", w.metadata.name, "--wait=true"]);
+            await waitForAliveWorkers(2, 180_000);
+        }
+        const workers = running("worker");
+        assert.strictEqual(new Set(workers.map((p) => p.spec.nodeName)).size, 2, "the workers share a node");
+        const master = running("master")[0];
+
+        // Two strangers: a pod in the namespace with the RPC secret but not the client label (made
+        // from the consumer's own pod template), and a pod labelled as a client in another namespace.
+        const OUTSIDER = "spark-outsider";
+        const stranger = exampleTemplate();
+        delete stranger.metadata.labels["spark-on-k8s/client"];
+        const [sc] = stranger.spec.containers;
+        const strangerArgs: string[] = sc.args;
+        sc.command = ["sleep", "3600"];
+        sc.args = [];
+        // No CPU request: the nodes' CPUs are taken by the cluster and the jobs.
+        sc.resources = { requests: { cpu: "0", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } };
+        const probes = [
+            { apiVersion: "v1", kind: "Namespace", metadata: { name: OUTSIDER } },
+            {
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: { name: "netpol-stranger", namespace: NS, labels: stranger.metadata.labels },
+                spec: stranger.spec,
+            },
+            {
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: { name: "netpol-outsider", namespace: OUTSIDER, labels: { "spark-on-k8s/client": "true" } },
+                spec: { containers: [{ name: "probe", image: sc.image, imagePullPolicy: "IfNotPresent", command: ["sleep", "3600"] }] },
+            },
+        ];
+        const strangers: [string, string][] = [
+            [NS, "netpol-stranger"],
+            [OUTSIDER, "netpol-outsider"],
+        ];
+        const policy = kubectlJson(["-n", NS, "get", "networkpolicy", "spark-spark"]);
+        kubectl(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: probes }) });
+        const hold: ScriptJob = { name: "netpol-hold", script: HOLD_SCRIPT, timeoutMs: 300_000 };
+        try {
+            await waitFor("the probe pods Ready", 120_000, () =>
+                strangers.every(([ns, pod]) => isReady(kubectlJson(["-n", ns, "get", "pod", pod]))) ? true : undefined,
+            );
+            // An application with an executor on each worker: their block managers' ports.
+            startScriptJob(hold);
+            const app = await waitFor("netpol-hold running on both workers", 180_000, () =>
+                (masterJson()?.activeapps ?? []).find((a) => a.name === "netpol-hold" && a.state === "RUNNING" && a.cores >= 2),
+            );
+            const executors = await waitFor("both executors' block manager ports", 120_000, () => {
+                const ports = [...executorLogs(app.id).matchAll(/NettyBlockTransferService' on port (\d+)/g)].map((m) => Number(m[1]));
+                return ports.length >= 2 ? ports : undefined;
+            });
+            // Which executor port is on which worker: ask each worker pod for its own.
+            const executorTargets = workers.map((w) => {
+                const log = kubectl(["-n", NS, "exec", w.metadata.name, "--", "sh", "-c", `cat /opt/spark/work/${app.id}/*/stdout`]).stdout;
+                const m = /NettyBlockTransferService' on port (\d+)/.exec(log);
+                assert.ok(m, `no executor of ${app.id} on ${w.metadata.name}`);
+                return { what: `executor block manager ${w.status.podIP}:${m[1]}`, ip: w.status.podIP, port: Number(m[1]) };
+            });
+            assert.strictEqual(executorTargets.length, executors.length);
+            const rpc = [
+                { what: "master RPC", ip: master.status.podIP, port: 7077 },
+                ...workers.map((w) => ({ what: `worker RPC ${w.status.podIP}`, ip: w.status.podIP, port: 7078 })),
+                ...executorTargets,
+            ];
+            const uis = [
+                { what: "master UI", ip: master.status.podIP, port: 8080 },
+                ...workers.map((w) => ({ what: `worker UI ${w.status.podIP}`, ip: w.status.podIP, port: 8081 })),
+            ];
+            const verdicts = (ns: string, pod: string, targets: typeof rpc) =>
+                targets.map((t) => `${t.what}: ${connects(ns, pod, t.ip, t.port) ? "open" : "closed"}`);
+            const all = (targets: typeof rpc, v: string) => targets.map((t) => `${t.what}: ${v}`);
+            for (const [ns, pod] of strangers) {
+                assert.deepStrictEqual(verdicts(ns, pod, rpc), all(rpc, "closed"), `${ns}/${pod} reached RPC`);
+                assert.deepStrictEqual(verdicts(ns, pod, uis), all(uis, "open"), `${ns}/${pod} could not reach a UI`);
+            }
+            // The same pod with the client label: RPC open.
+            kubectl(["-n", NS, "label", "pod", "netpol-stranger", "spark-on-k8s/client=true"]);
+            assert.deepStrictEqual(verdicts(NS, "netpol-stranger", rpc), all(rpc, "open"), "a client pod could not reach RPC");
+            kubectl(["-n", NS, "label", "pod", "netpol-stranger", "spark-on-k8s/client-"]);
+            note(
+                `strangers (${strangers.map((s) => s.join("/")).join(", ")}): ${rpc.length} RPC ports closed, ${uis.length} UIs open; the client label opens them`,
+            );
+
+            // A real Spark client without the label: spark-submit with the consumer's own arguments never registers.
+            const ip = kubectlJson(["-n", NS, "get", "pod", "netpol-stranger"]).status.podIP;
+            const args = strangerArgs.map((a) => a.replace("$(POD_IP)", ip));
+            args[args.indexOf("--name") + 1] = "netpol-stranger";
+            const t0 = Date.now();
+            const r = kubectl(["-n", NS, "exec", "netpol-stranger", "--", "timeout", "150", "/opt/entrypoint.sh", ...args], {
+                allowFail: true,
+            });
+            const said = `${r.stdout}\n${r.stderr}`;
+            assert.notStrictEqual(r.code, 0, "spark-submit from an unlabelled pod succeeded");
+            assert.match(said, /All masters are unresponsive|Failed to connect to master|Connection timed out/, said.slice(-3000));
+            const m = masterJson();
+            assert.ok(
+                ![...(m?.activeapps ?? []), ...(m?.completedapps ?? [])].some((a) => a.name === "netpol-stranger"),
+                "the master registered the stranger's application",
+            );
+            note(
+                `spark-submit from the unlabelled pod gave up after ${((Date.now() - t0) / 1000).toFixed(1)}s (exit ${r.code}); the master never listed it`,
+            );
+
+            // Without the policy the same strangers get through: the checks above can fail.
+            kubectl(["-n", NS, "delete", "networkpolicy", "spark-spark"]);
+            try {
+                await waitFor("the strangers through without the policy", 90_000, () =>
+                    strangers.every(([ns, pod]) => verdicts(ns, pod, rpc).every((v) => v.endsWith("open"))) ? true : undefined,
+                );
+            } finally {
+                const { name, namespace, labels, annotations } = policy.metadata;
+                kubectl(["apply", "-f", "-"], { input: JSON.stringify({ ...policy, metadata: { name, namespace, labels, annotations } }) });
+            }
+            await waitFor("the strangers closed out again", 90_000, () =>
+                strangers.every(([ns, pod]) => verdicts(ns, pod, rpc).every((v) => v.endsWith("closed"))) ? true : undefined,
+            );
+        } finally {
+            kubectl(["-n", NS, "delete", "job", hold.name, "--ignore-not-found", "--wait=true"], { allowFail: true });
+            kubectl(["-n", NS, "delete", "configmap", hold.name, "--ignore-not-found"], { allowFail: true });
+            kubectl(["-n", NS, "delete", "pod", "netpol-stranger", "--ignore-not-found", "--wait=true", "--grace-period=1"], {
+                allowFail: true,
+            });
+            kubectl(["delete", "namespace", OUTSIDER, "--ignore-not-found", "--wait=false"], { allowFail: true });
+        }
+
+        // Client mode: the driver in a client pod fetches results from both executors' block
+        // managers, and the executors fetch shuffle blocks from each other across the nodes.
+        const client = await runScriptJob("netpol-client", NET_SCRIPT, [], 300_000, [
+            "--conf",
+            "spark.scheduler.minRegisteredResourcesRatio=1.0",
+            "--conf",
+            "spark.scheduler.maxRegisteredResourcesWaitingTime=120s",
+            "--conf",
+            "spark.cores.max=2",
+        ]);
+        assert.ok(client.succeeded, `netpol-client failed:\n${client.log.slice(-3000)}`);
+        assert.match(client.log, /^BIG=4x2097152$/m);
+        assert.match(client.log, /^SHUFFLE=1000,200000$/m);
+        const hosts = /^EXECUTOR_HOSTS=(.*)$/m.exec(client.log)?.[1].split(",") ?? [];
+        assert.deepStrictEqual(
+            hosts.filter((h) => workers.some((w) => w.status.podIP === h)).sort(),
+            workers.map((w) => w.status.podIP).sort(),
+            `executors not on both workers: ${hosts.join(",")}`,
+        );
+        const clientApp = newestCompleted("netpol-client");
+        assert.ok(clientApp, "netpol-client not among the completed applications");
+        const viaBlockManager = (id: string) => [...executorLogs(id).matchAll(/bytes result sent via BlockManager/g)].length;
+        assert.ok(viaBlockManager(clientApp.id) >= 4, `${clientApp.id}: fewer than 4 results went through the block manager`);
+
+        // Cluster mode: the driver runs on a worker; every result (spark.task.maxDirectResultSize=1)
+        // goes from the executor on the other worker through its block manager. Standalone runs
+        // no Python application in cluster mode, but it runs any main class from an application
+        // "jar" the worker downloads into the driver's directory: Spark's own PythonRunner, with
+        // the script served by the submitting pod (a .jar name, so spark-submit does not refuse it).
+        const masterUrl = outputs(STACK).masterUrl as string;
+        const cluster: ScriptJob = {
+            name: "netpol-cluster",
+            script: CLUSTER_SCRIPT,
+            file: "netpol-cluster.jar",
+            timeoutMs: 300_000,
+            command: ["sh", "-c", 'cd /opt/script && python3 -m http.server 8000 >/dev/null 2>&1 & exec /opt/entrypoint.sh "$@"', "sh"],
+            submit: [
+                "submit",
+                "--master",
+                masterUrl,
+                "--deploy-mode",
+                "cluster",
+                "--name",
+                "netpol-cluster",
+                "--class",
+                "org.apache.spark.deploy.PythonRunner",
+                "--conf",
+                "spark.standalone.submit.waitAppCompletion=true",
+                "--conf",
+                "spark.task.maxDirectResultSize=1",
+                "--driver-memory",
+                "512m",
+                "--executor-memory",
+                "512m",
+                "--total-executor-cores",
+                "1",
+                "http://$(POD_IP):8000/netpol-cluster.jar",
+                "netpol-cluster.jar",
+                "",
+            ],
+        };
+        startScriptJob(cluster);
+        const submitted = await awaitScriptJob(cluster);
+        assert.ok(submitted.succeeded, `netpol-cluster failed:\n${submitted.log.slice(-3000)}`);
+        const driver = /(driver-\d+-\d+)/.exec(submitted.log)?.[1];
+        assert.ok(driver, `no driver id in the submission's log:\n${submitted.log.slice(-2000)}`);
+        // The driver's own output, in the work dir of the worker that ran it.
+        const driverFile = (f: string) =>
+            running("worker")
+                .map(
+                    (p) =>
+                        kubectl(
+                            ["-n", NS, "exec", p.metadata.name, "--", "sh", "-c", `cat /opt/spark/work/${driver}/${f} 2>/dev/null || true`],
+                            {
+                                allowFail: true,
+                            },
+                        ).stdout,
+                )
+                .join("");
+        if (!new RegExp(`State of (driver )?${driver} is FINISHED`).test(submitted.log)) {
+            const restarts = running("worker").map(
+                (p) => `${p.metadata.name}: ${JSON.stringify(p.status.containerStatuses?.[0]?.lastState ?? {})}`,
+            );
+            assert.fail(
+                `${driver} did not finish:\n${submitted.log.slice(-1500)}\n--- its stdout:\n${driverFile("stdout").slice(-2000)}\n--- its stderr:\n${driverFile("stderr").slice(-5000)}\n--- workers: ${restarts.join("; ")}`,
+            );
+        }
+        assert.match(driverFile("stdout"), /^PI=3\.1/m);
+        const clusterApp = newestCompleted("netpol-cluster");
+        assert.ok(clusterApp, "the cluster-mode application is not among the completed ones");
+        assert.ok(viaBlockManager(clusterApp.id) >= 20, `${clusterApp.id}: fewer than 20 results went through the block manager`);
+        note(
+            `under the policy: client mode BIG and SHUFFLE across ${hosts.length - 1} executors, cluster mode ${driver} FINISHED with every result via the block manager`,
+        );
+    });
+
+    it("10. networkEgress on: Spark pods reach their own and client pods (jobs run) but nothing else, until its CIDR is listed", async () => {
+        // Somewhere that is not the cluster's pods: a listener in a namespace of its own.
+        const ELSEWHERE = "spark-elsewhere";
+        const listener = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "listener", namespace: ELSEWHERE },
+            spec: {
+                containers: [
+                    {
+                        name: "http",
+                        image: running("master")[0].spec.containers[0].image,
+                        imagePullPolicy: "IfNotPresent",
+                        command: ["python3", "-m", "http.server", "8000"],
+                    },
+                ],
+            },
+        };
+        kubectl(["apply", "-f", "-"], {
+            input: JSON.stringify({
+                apiVersion: "v1",
+                kind: "List",
+                items: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: ELSEWHERE } }, listener],
+            }),
+        });
+        try {
+            const target = await waitFor("the listener Ready", 120_000, () => {
+                const p = kubectlJson(["-n", ELSEWHERE, "get", "pod", "listener"]);
+                return isReady(p) ? (p.status.podIP as string) : undefined;
+            });
+            const fromWorker = () => connects(NS, running("worker")[0].metadata.name, target, 8000);
+            const toMaster = () => connects(NS, running("worker")[0].metadata.name, running("master")[0].status.podIP, 7077);
+            assert.ok(fromWorker(), "without egress control a worker cannot reach the listener: the check below could not fail");
+
+            setConfig({ networkEgress: "{}" });
+            up();
+            assert.ok(
+                await waitFor("the listener closed to a worker", 60_000, () => !fromWorker()),
+                "egress on: a worker still reaches the listener",
+            );
+            assert.ok(toMaster(), "egress on: a worker cannot reach its master");
+            // A client-mode job: executors connect back to the driver in its client pod.
+            const pi = await runJob(7);
+            assert.ok(Math.abs(pi - Math.PI) < 0.05, `PI=${pi}`);
+
+            setConfig({ networkEgress: JSON.stringify({ allowCidrs: [`${target}/32`] }) });
+            up();
+            assert.ok(await waitFor("the listed CIDR open to a worker", 60_000, () => fromWorker()), "a listed CIDR is still closed");
+            note(`egress on: listener ${target}:8000 closed to workers, master open, job PI=${pi}; open once ${target}/32 is listed`);
+        } finally {
+            setConfig({ networkEgress: "" });
+            up();
+            kubectl(["delete", "namespace", ELSEWHERE, "--ignore-not-found", "--wait=false"], { allowFail: true });
+        }
+    });
+
+    it("11. a master deleted while a job runs comes back with its workers and the application (masterRecovery), and the job finishes", async () => {
         let appId = "";
         let seconds = 0;
         const pi = await runJob(300, async () => {

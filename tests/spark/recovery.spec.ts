@@ -3,8 +3,8 @@
 // (spark.deploy.recoveryMode=FILESYSTEM). The test SIGKILLs it while a client-mode job runs
 // (a pod deleted with no grace, a node lost) and starts a new master on the same address and
 // directory, as the master's Deployment does with its claim: the new master must take the
-// worker and the application back, and the job must finish with the right answer. Then the
-// same kill without the directory, which loses the application: the check above can fail.
+// worker and the application back, and the job must finish with the right answer; a driver
+// idle across such a restart must run its next job. Then the same kill without the directory, which loses the application: the check above can fail.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -118,6 +118,53 @@ for (const version of sparkVersions()) {
             assert.equal(kv(out, "SLOW_SUM"), String(SUM));
             // A job after the restart: the driver still has its executor, through the new master.
             assert.equal(kv(out, "AFTER_COUNT"), "100");
+            const json = await h.masterJson(master);
+            assert.ok(
+                json.completedapps.some((a) => a.id === appId && a.state === "FINISHED"),
+                `${appId} not FINISHED in ${JSON.stringify(json.completedapps)}`,
+            );
+        });
+
+        it("a driver idle across a master restart (executors kept, no job running) runs its next job through the new master", async function () {
+            this.timeout(300000);
+            const flag = path.join(h.dir, "idle-go");
+            const driver = h.start(
+                "submit-idle",
+                ["submit", "--conf", "spark.ui.enabled=false", "--executor-memory", "512m", path.join(JOBS_DIR, "jobs.py"), "idle", flag],
+                { env: { SPARK_MASTER_URL: master.url } },
+            );
+            const appId = await waitFor("the idle driver's application RUNNING and idle", 120000, async () => {
+                h.assertRunning(driver);
+                const id = kv(driver.output(), "APP_ID");
+                const json = await h.masterJson(master);
+                return id !== undefined &&
+                    kv(driver.output(), "IDLE") === "waiting" &&
+                    json.activeapps.some((a) => a.id === id && a.state === "RUNNING")
+                    ? id
+                    : undefined;
+            });
+            const killedAt = await killAndRestartMaster("master-idle", masterEnv());
+            await waitFor(
+                "the idle application RUNNING again on the new master",
+                60000,
+                async () => {
+                    h.assertRunning(master.proc);
+                    const json = await h.masterJson(master).catch(() => undefined);
+                    return json?.status === "ALIVE" && json.activeapps.some((a) => a.id === appId && a.state === "RUNNING")
+                        ? true
+                        : undefined;
+                },
+                200,
+            );
+            process.stderr.write(
+                `[recovery ${version}] idle application ${appId} RUNNING again ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill\n`,
+            );
+            // The driver learns of the new master (MasterChanged) while idle; its next job runs.
+            fs.writeFileSync(flag, "");
+            const status = await driver.waitExit(120000);
+            const out = driver.output();
+            assert.deepEqual(status, { code: 0, signal: null }, `driver: ${JSON.stringify(status)}\n${out.slice(-3000)}`);
+            assert.equal(kv(out, "IDLE_AFTER_COUNT"), "1000");
             const json = await h.masterJson(master);
             assert.ok(
                 json.completedapps.some((a) => a.id === appId && a.state === "FINISHED"),

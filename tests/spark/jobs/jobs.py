@@ -12,6 +12,8 @@ Usage: spark-submit jobs.py talk            the talk's job: parallelize([1,2,4,4
        spark-submit jobs.py slow TASKS SECONDS  TASKS tasks of SECONDS each (a job that is
                                             still running when a test breaks something),
                                             then a second, short job
+       spark-submit jobs.py idle FLAG        the talk's job, then idle (executors kept, no job)
+                                            until the file FLAG exists, then another job
 """
 import json
 import os
@@ -68,6 +70,15 @@ def main():
         squares = sc.parallelize(range(tasks), tasks).map(lambda i: (time.sleep(seconds), i * i)[1])
         report("SLOW_SUM", squares.sum())
         report("AFTER_COUNT", sc.parallelize(range(100), 4).count())
+    if mode == "idle":
+        flag = sys.argv[2]
+        report("IDLE", "waiting")
+        deadline = time.time() + 300
+        while not os.path.exists(flag):
+            if time.time() > deadline:
+                raise SystemExit(f"{flag} never appeared")
+            time.sleep(0.2)
+        report("IDLE_AFTER_COUNT", sc.parallelize(range(1000), 4).count())
     if mode == "spread":
         rdd = sc.parallelize(range(200_000), 16)
         report("SPREAD_SUM", rdd.map(lambda x: x * x).sum())
