@@ -213,6 +213,10 @@ export function masterEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVa
 export function workerEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVar[] {
     return [
         podIp,
+        // A driver submitted in cluster mode runs in this container and advertises Spark's
+        // canonical host name: the pod's name, which no DNS resolves, so its executors would never
+        // reach it (seen in the node tier). The pod IP instead, as the worker itself advertises.
+        { name: "SPARK_LOCAL_HOSTNAME", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
         { name: "SPARK_MASTER_URL", value: masterUrl(cluster) },
         { name: "SPARK_WORKER_CORES", value: String(cluster.workerCores) },
         { name: "SPARK_WORKER_MEMORY", value: `${workerOfferedMemoryMiB(cluster.workerMemoryMiB)}m` },

@@ -8,7 +8,7 @@
 // for minutes). The specs build on each other, in order. Sized for a 2-CPU machine with 2
 // nodes: master 1 CPU, 2 workers of 1 CPU and 1Gi, the job's driver 1 CPU.
 import * as assert from "assert";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import {
@@ -42,6 +42,7 @@ interface MasterJson {
     status: string;
     workers: { id: string; host: string; cores: number; memory: number; state: string }[];
     activeapps: { id: string; name: string; cores: number; state: string }[];
+    activedrivers?: { id: string; state: string }[];
     completedapps: { id: string; name: string; state: string }[];
 }
 
@@ -369,15 +370,43 @@ spark.stop()
 
 /** Spec 9's cluster-mode driver: 20 task results, each through the block manager (maxDirectResultSize=1). */
 const CLUSTER_SCRIPT = `"""A cluster-mode driver on a worker (tests/node spec 9)."""
+import os
 import random
 from operator import add
 
 from pyspark.sql import SparkSession
 
-spark = SparkSession.builder.appName("netpol-cluster").getOrCreate()
+builder = SparkSession.builder.appName("netpol-cluster")
+# The worker hands a cluster-mode driver the RPC secret in _SPARK_AUTH_SECRET only (it strips it
+# from the driver's options), yet a standalone driver requires spark.authenticate.secret: set it.
+if "_SPARK_AUTH_SECRET" in os.environ:
+    builder = builder.config("spark.authenticate.secret", os.environ["_SPARK_AUTH_SECRET"])
+spark = builder.getOrCreate()
 n = 200000
 inside = spark.sparkContext.parallelize(range(n), 20).map(lambda _: int(random.random() ** 2 + random.random() ** 2 <= 1)).reduce(add)
 print(f"PI={4.0 * inside / n}", flush=True)
+spark.stop()
+`;
+
+/** Spec 12's driver: one job, then idle (its executors kept, no job) until /tmp/idle-go exists, then another. */
+const IDLE_SCRIPT = `"""A driver idle across a master restart (tests/node spec 12)."""
+import os
+import sys
+import time
+
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.appName("idle-driver").getOrCreate()
+sc = spark.sparkContext
+sys.stdout.write(f"BEFORE_COUNT={sc.parallelize(range(100), 2).count()}\\nIDLE=waiting\\n")
+sys.stdout.flush()
+deadline = time.time() + 300
+while not os.path.exists("/tmp/idle-go"):
+    if time.time() > deadline:
+        raise SystemExit("/tmp/idle-go never appeared")
+    time.sleep(0.5)
+sys.stdout.write(f"AFTER_COUNT={sc.parallelize(range(1000), 4).count()}\\n")
+sys.stdout.flush()
 spark.stop()
 `;
 
@@ -960,7 +989,30 @@ describe("the local stack on real nodes", function () {
             ],
         };
         startScriptJob(cluster);
-        const submitted = await awaitScriptJob(cluster);
+        // A cluster-mode driver outlives its submitter: one that did not finish must not keep a
+        // worker's core from the specs after this one (the master UI's kill, from the host).
+        const killDrivers = () => {
+            for (const d of masterJson()?.activedrivers ?? []) {
+                spawnSync("curl", [
+                    "-fsS",
+                    "--max-time",
+                    "10",
+                    "-X",
+                    "POST",
+                    "-d",
+                    `id=${d.id}&terminate=true`,
+                    `http://${running("master")[0].status.podIP}:8080/driver/kill/`,
+                ]);
+                note(`killed ${d.id}, still ${d.state} after the test`);
+            }
+        };
+        let submitted;
+        try {
+            submitted = await awaitScriptJob(cluster);
+        } catch (e) {
+            killDrivers();
+            throw e;
+        }
         assert.ok(submitted.succeeded, `netpol-cluster failed:\n${submitted.log.slice(-3000)}`);
         const driver = /(driver-\d+-\d+)/.exec(submitted.log)?.[1];
         assert.ok(driver, `no driver id in the submission's log:\n${submitted.log.slice(-2000)}`);
@@ -978,6 +1030,7 @@ describe("the local stack on real nodes", function () {
                 )
                 .join("");
         if (!new RegExp(`State of (driver )?${driver} is FINISHED`).test(submitted.log)) {
+            killDrivers();
             const restarts = running("worker").map(
                 (p) => `${p.metadata.name}: ${JSON.stringify(p.status.containerStatuses?.[0]?.lastState ?? {})}`,
             );
@@ -1084,5 +1137,43 @@ describe("the local stack on real nodes", function () {
             `${appId} not FINISHED on the new master: ${JSON.stringify(m?.completedapps)}`,
         );
         assert.ok(running("master")[0].spec.volumes.some((v: any) => v.persistentVolumeClaim?.claimName === "spark-master-recovery"));
+    });
+    it("12. a driver idle across a master restart (executors kept, no job running) runs its next job through the new master", async () => {
+        const job: ScriptJob = { name: "idle-driver", script: IDLE_SCRIPT, timeoutMs: 400_000 };
+        startScriptJob(job);
+        try {
+            const pod = await waitFor("the idle driver idle, its application RUNNING", 240_000, () => {
+                const [p] = kubectlJson(["-n", NS, "get", "pods", "-l", `job-name=${job.name}`]).items;
+                if (p?.status.phase !== "Running") {
+                    return undefined;
+                }
+                const log = kubectl(["-n", NS, "logs", p.metadata.name], { allowFail: true }).stdout;
+                const app = (masterJson()?.activeapps ?? []).find((a) => a.name === job.name && a.state === "RUNNING");
+                return /^IDLE=waiting$/m.test(log) && app ? { name: p.metadata.name as string, appId: app.id } : undefined;
+            });
+            const [master] = running("master");
+            kubectl(["-n", NS, "delete", "pod", master.metadata.name, "--grace-period=1", "--wait=false"]);
+            const t0 = Date.now();
+            await waitFor("a new master pod Running", 180_000, () =>
+                running("master").some((p) => p.metadata.name !== master.metadata.name),
+            );
+            await waitFor(`${pod.appId} RUNNING on the new master`, 180_000, () => {
+                const m = masterJson();
+                return m?.status === "ALIVE" && m.activeapps.some((a) => a.id === pod.appId && a.state === "RUNNING") ? true : undefined;
+            });
+            await waitForAliveWorkers(2, 120_000);
+            note(`idle application ${pod.appId} RUNNING again ${((Date.now() - t0) / 1000).toFixed(1)}s after the master pod's deletion`);
+            // Its next job, through the new master.
+            kubectl(["-n", NS, "exec", pod.name, "--", "touch", "/tmp/idle-go"]);
+            const r = await awaitScriptJob(job);
+            assert.ok(r.succeeded, `the idle driver failed:\n${r.log.slice(-3000)}`);
+            assert.match(r.log, /^AFTER_COUNT=1000$/m);
+            assert.ok(
+                masterJson()?.completedapps.some((a) => a.id === pod.appId && a.state === "FINISHED"),
+                `${pod.appId} not FINISHED on the new master`,
+            );
+        } finally {
+            kubectl(["-n", NS, "delete", "job,configmap", job.name, "--ignore-not-found", "--wait=false"], { allowFail: true });
+        }
     });
 });

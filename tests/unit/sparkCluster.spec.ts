@@ -180,6 +180,7 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
         );
         assert.deepStrictEqual(env(c), {
             SPARK_LOCAL_IP: { fieldRef: { fieldPath: "status.podIP" } },
+            SPARK_LOCAL_HOSTNAME: { fieldRef: { fieldPath: "status.podIP" } },
             SPARK_MASTER_URL: "spark://spark-master.spark-dev.svc.cluster.local:7077",
             SPARK_WORKER_CORES: "1",
             SPARK_WORKER_MEMORY: "544m",
