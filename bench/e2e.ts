@@ -1,13 +1,18 @@
-// npm run bench:e2e: seconds for the real `pulumi up` from empty, a scale edit (preview and
-// up) and destroy of the local stack, each next to kubectl doing the same to the same objects
-// rendered to YAML (the talk's workflow: apply, rollout status, delete), as a ratio.
-// Needs the built tools (scripts/tools/build.sh). Figures, not a test.
+// npm run bench:e2e: seconds for the real `pulumi up` from empty, a scale edit (preview and up),
+// an upgrade edit's preview and destroy of the local stack, each beside the floor: a flat Pulumi
+// program (bench/flat/) deploying exactly the same Kubernetes objects, rendered from the program
+// for each edit, with the same CLI, language host and provider; kubectl doing the same to the same
+// files (apply + rollout status, diff, delete) is shown too. Medians of SPARK_BENCH_RUNS runs
+// (default 3), the three interleaved in each run so a busy moment hits them alike; ratio =
+// project / flat. Needs the built tools (scripts/tools/build.sh). Figures, not a test.
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { writeRendered } from "../scripts/render";
+import { ROOT } from "../tooling/mocks/program";
 import {
     initStack,
+    KUBECONFIG,
     kubectl,
     localStackConfig,
     pulumi,
@@ -19,11 +24,71 @@ import {
 } from "../tests/e2e/harness";
 
 const NS = "spark-local";
+const RUNS = Number(process.env.SPARK_BENCH_RUNS ?? 3);
+const STEPS = [
+    ["up from empty", "up"],
+    ["scale edit: preview", "preview"],
+    ["scale edit: up", "scale"],
+    ["upgrade edit: preview", "upgradePreview"],
+    ["destroy", "destroy"],
+] as const;
+type Step = (typeof STEPS)[number][1];
+type Sample = Record<Step, number>;
+
+// The two edits, as stack config: a scale (workerReplicas 2 -> 3) and an upgrade (Spark 4 -> 3.5,
+// with the image that carries it), the edits users make most.
+const SCALE = { "spark-on-k8s:workerReplicas": "3" };
+const UPGRADE = { ...SCALE, "spark-on-k8s:sparkVersion": "3.5.9", "spark-on-k8s:image": "spark-on-k8s/spark:3.5.9-local" };
 
 function time(fn: () => void): number {
     const start = process.hrtime.bigint();
     fn();
     return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+function median(xs: number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function up(cwd?: string): void {
+    pulumi(["up", "--yes", "--skip-preview", "--stack", cwd ? "flat" : "local"], { cwd });
+}
+
+/** The project's local stack through one run of the steps. */
+function project(base: Record<string, unknown>): Sample {
+    const edit = (extra: Record<string, string>) => writeStackConfig("local", { ...base, ...extra });
+    edit({});
+    const s = { up: time(() => up()) } as Sample;
+    edit(SCALE);
+    s.preview = time(() => pulumi(["preview", "--stack", "local"]));
+    s.scale = time(() => up());
+    edit(UPGRADE);
+    s.upgradePreview = time(() => pulumi(["preview", "--stack", "local"]));
+    edit(SCALE);
+    s.destroy = time(() => pulumi(["destroy", "--yes", "--skip-preview", "--stack", "local"]));
+    edit({});
+    return s;
+}
+
+/** The flat program's stack, its `rendered` directory switched per edit. */
+function flat(dir: string, rendered: { base: string; scale: string; upgrade: string }): Sample {
+    const file = path.join(dir, "Pulumi.flat.yaml");
+    const point = (at: string) => {
+        const current = (yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown>) ?? {};
+        fs.writeFileSync(file, yaml.dump({ ...current, config: { "spark-flat:kubeconfig": KUBECONFIG, "spark-flat:rendered": at } }));
+    };
+    point(rendered.base);
+    const s = { up: time(() => up(dir)) } as Sample;
+    point(rendered.scale);
+    s.preview = time(() => pulumi(["preview", "--stack", "flat"], { cwd: dir }));
+    s.scale = time(() => up(dir));
+    point(rendered.upgrade);
+    s.upgradePreview = time(() => pulumi(["preview", "--stack", "flat"], { cwd: dir }));
+    point(rendered.scale);
+    s.destroy = time(() => pulumi(["destroy", "--yes", "--skip-preview", "--stack", "flat"], { cwd: dir }));
+    return s;
 }
 
 function rollout(): void {
@@ -32,60 +97,85 @@ function rollout(): void {
     }
 }
 
+/** kubectl on the same files: apply + rollout status, diff (exit 1 = differences: its success), delete. */
+function byKubectl(rendered: { base: string; scale: string; upgrade: string }): Sample {
+    const s = {
+        up: time(() => {
+            kubectl(["apply", "-f", rendered.base]);
+            rollout();
+        }),
+    } as Sample;
+    s.preview = time(() => kubectl(["diff", "-f", rendered.scale], { allowFail: true }));
+    s.scale = time(() => {
+        kubectl(["apply", "-f", rendered.scale]);
+        rollout();
+    });
+    s.upgradePreview = time(() => kubectl(["diff", "-f", rendered.upgrade], { allowFail: true }));
+    s.destroy = time(() => kubectl(["delete", "-f", rendered.scale, "--wait=true"]));
+    return s;
+}
+
+/** `pulumi preview` of the scale edit with ts-node's type check forced on, as before tsconfig.pulumi.json. */
+function typeChecked(base: Record<string, unknown>): number {
+    writeStackConfig("local", { ...base, ...SCALE });
+    process.env.PULUMI_NODEJS_TRANSPILE_ONLY = "false";
+    try {
+        return time(() => pulumi(["preview", "--stack", "local"]));
+    } finally {
+        delete process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
+        writeStackConfig("local", base);
+    }
+}
+
 function main(): void {
+    // The CLI runs as users run it: npm's TS_NODE_TRANSPILE_ONLY (for this script) must not reach
+    // ts-node inside the language host, or it would hide what tsconfig.pulumi.json changes.
+    delete process.env.TS_NODE_TRANSPILE_ONLY;
     startEnvironment();
     try {
         writeStackConfig("local", localStackConfig());
         initStack("local");
-        const setReplicas = (n: number) => writeStackConfig("local", { ...readStackConfig("local"), "spark-on-k8s:workerReplicas": n });
-        const p = {
-            up: time(() => pulumi(["up", "--yes", "--skip-preview", "--stack", "local"])),
-            preview: 0,
-            scale: 0,
-            destroy: 0,
-        };
-        setReplicas(3);
-        p.preview = time(() => pulumi(["preview", "--stack", "local"]));
-        p.scale = time(() => pulumi(["up", "--yes", "--skip-preview", "--stack", "local"]));
-        p.destroy = time(() => pulumi(["destroy", "--yes", "--skip-preview", "--stack", "local"]));
+        const base = readStackConfig("local");
 
-        const dir = writeRendered("local", path.join(work, "rendered"));
-        const workerFile = path.join(
-            dir,
-            fs.readdirSync(dir).find((f) => /deployment-.*-spark-worker\.yaml$/.test(f))!,
-        );
-        const k = {
-            up: time(() => {
-                kubectl(["apply", "-f", dir]);
-                rollout();
-            }),
-            preview: 0,
-            scale: 0,
-            destroy: 0,
+        // The flat program beside the project copy, sharing its node_modules.
+        const flatDir = path.join(work, "flat");
+        fs.mkdirSync(flatDir);
+        for (const f of ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"]) {
+            fs.copyFileSync(path.join(ROOT, "bench", "flat", f), path.join(flatDir, f));
+        }
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(flatDir, "node_modules"));
+        pulumi(["stack", "init", "flat", "--secrets-provider", "passphrase"], { cwd: flatDir });
+        const rendered = {
+            base: writeRendered("local", path.join(work, "rendered", "base")),
+            scale: writeRendered("local", path.join(work, "rendered", "scale"), SCALE),
+            upgrade: writeRendered("local", path.join(work, "rendered", "upgrade"), UPGRADE),
         };
-        const worker = yaml.load(fs.readFileSync(workerFile, "utf8")) as { spec: { replicas: number } };
-        worker.spec.replicas = 3;
-        fs.writeFileSync(workerFile, yaml.dump(worker));
-        // kubectl diff exits 1 when there are differences: that is its success here.
-        k.preview = time(() => kubectl(["diff", "-f", dir], { allowFail: true }));
-        k.scale = time(() => {
-            kubectl(["apply", "-f", dir]);
-            rollout();
-        });
-        k.destroy = time(() => kubectl(["delete", "-f", dir, "--wait=true"]));
 
-        console.log("Local stack (existing target, KWOK-simulated nodes): real Pulumi engine vs kubectl on the same objects");
-        console.log("step                      pulumi s   kubectl s   ratio");
-        for (const [label, key] of [
-            ["up from empty", "up"],
-            ["scale edit: preview/diff", "preview"],
-            ["scale edit: up/apply", "scale"],
-            ["destroy/delete", "destroy"],
-        ] as const) {
+        const runs: Array<{ project: Sample; flat: Sample; kubectl: Sample; checked: number }> = [];
+        for (let i = 0; i < RUNS; i++) {
+            runs.push({ project: project(base), flat: flat(flatDir, rendered), kubectl: byKubectl(rendered), checked: typeChecked(base) });
+            const r = runs[i];
             console.log(
-                `${label.padEnd(24)}  ${p[key].toFixed(1).padStart(8)}  ${k[key].toFixed(1).padStart(10)}  ${(p[key] / k[key]).toFixed(1).padStart(6)}`,
+                `run ${i + 1}/${RUNS}: ` +
+                    STEPS.map(([, k]) => `${k} ${r.project[k].toFixed(1)}/${r.flat[k].toFixed(1)}/${r.kubectl[k].toFixed(1)}`).join(", ") +
+                    " (project/flat/kubectl s)",
             );
         }
+
+        const med = (who: "project" | "flat" | "kubectl", k: Step): number => median(runs.map((r) => r[who][k]));
+        console.log(`\nLocal stack (existing target, KWOK-simulated nodes), medians of ${RUNS} runs:`);
+        console.log("step                     project s    flat s   ratio   kubectl s");
+        for (const [label, k] of STEPS) {
+            const p = med("project", k);
+            const f = med("flat", k);
+            console.log(
+                `${label.padEnd(23)}  ${p.toFixed(1).padStart(9)}  ${f.toFixed(1).padStart(8)}  ${(p / f).toFixed(2).padStart(6)}x  ${med("kubectl", k).toFixed(1).padStart(10)}`,
+            );
+        }
+        const checked = median(runs.map((r) => r.checked));
+        console.log(
+            `scale edit: preview with ts-node's type check on (PULUMI_NODEJS_TRANSPILE_ONLY=false): ${checked.toFixed(1)} s, ${(checked / med("project", "preview")).toFixed(2)}x the project's`,
+        );
     } finally {
         stopEnvironment();
     }

@@ -51,9 +51,9 @@ function kubernetesObjects(resources: Array<{ type: string; name: string; inputs
     return objects.sort((a, b) => rank(a) - rank(b));
 }
 
-/** Kubernetes objects of a stack, in apply order (namespaces first). */
-export function renderStack(stack: string): K8sObject[] {
-    return kubernetesObjects(runProgram(stack, overridesFor(stack)).resources);
+/** Kubernetes objects of a stack, in apply order (namespaces first); `config` overrides its stack file. */
+export function renderStack(stack: string, config: Record<string, string> = {}): K8sObject[] {
+    return kubernetesObjects(runProgram(stack, { ...overridesFor(stack), ...config }).resources);
 }
 
 /** Stack of this program whose outputs answer the example's StackReference when rendering it. */
@@ -82,8 +82,8 @@ function writeObjects(objects: K8sObject[], source: string, outDir: string): str
 }
 
 /** Writes a stack's objects (default rendered/<stack>/) and returns the directory. */
-export function writeRendered(stack: string, outDir = path.join(ROOT, "rendered", stack)): string {
-    return writeObjects(renderStack(stack), `stack "${stack}"`, outDir);
+export function writeRendered(stack: string, outDir = path.join(ROOT, "rendered", stack), config: Record<string, string> = {}): string {
+    return writeObjects(renderStack(stack, config), `stack "${stack}"`, outDir);
 }
 
 /** Writes the example's objects (default rendered/example-spark-job/) and returns the directory. */
