@@ -244,8 +244,10 @@ export class SparkCluster extends pulumi.ComponentResource {
             },
             {
                 ...child,
-                // Workers need the master's Service name to resolve before they start retrying.
-                dependsOn: [service, ...(authSecret ? [authSecret] : []), ...(eventLogs ? [eventLogs] : [])],
+                // Not after the master's Service: workers start beside the master and retry it
+                // until it answers (Spark's worker registration retries), and `up` still waits
+                // for each to be ready, which the entrypoint reports only once registered.
+                dependsOn: [...(authSecret ? [authSecret] : []), ...(eventLogs ? [eventLogs] : [])],
                 // With an autoscaler, workerReplicas is the initial size only: later runs leave
                 // the autoscaler's count alone instead of fighting it.
                 ignoreChanges: c.autoscaling ? ["spec.replicas"] : [],
