@@ -23,6 +23,7 @@ export {
     pulumi,
     pulumiEnv,
     readStackConfig,
+    ROOT,
     TOOLS_BIN,
     waitFor,
     writeStackConfig,

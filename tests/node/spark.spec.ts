@@ -9,7 +9,9 @@
 // nodes: master 1 CPU, 2 workers of 1 CPU and 1Gi, the job's driver 1 CPU.
 import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import {
     docker,
@@ -24,6 +26,7 @@ import {
     pulumi,
     pulumiEnv,
     readStackConfig,
+    ROOT,
     sparkImage,
     TOOLS_BIN,
     VERSIONS,
@@ -34,6 +37,19 @@ import {
 const STACK = "local";
 const NS = "spark-local";
 const WORKER_CORES = 1;
+/** The pods' addresses on the node bridge (scripts/node/common.sh's POD_CIDR). */
+const POD_CIDR = "10.244.0.0/24";
+/** spark-submit options that hold a job until it has an executor on each of the two workers. */
+const TWO_EXECUTORS = [
+    "--conf",
+    "spark.scheduler.minRegisteredResourcesRatio=1.0",
+    "--conf",
+    "spark.scheduler.maxRegisteredResourcesWaitingTime=120s",
+    "--conf",
+    "spark.cores.max=2",
+];
+/** Spec 13's rows. */
+const CRYPTO_ROWS = 20_000;
 /** SPARK_WORKER_MEMORY the program offers for a 1Gi worker container (components/quantity.ts). */
 const WORKER_OFFERED_MB = 544;
 
@@ -221,6 +237,8 @@ interface ScriptJob {
     file?: string;
     /** The container's command, in place of the image's entrypoint (it gets the args). */
     command?: string[];
+    /** Environment set in the container (over the template's), or removed where undefined. */
+    env?: Record<string, string | undefined>;
     timeoutMs: number;
 }
 
@@ -246,6 +264,12 @@ function startScriptJob(job: ScriptJob): void {
     const items: object[] = [];
     if (job.command) {
         container.command = job.command;
+    }
+    for (const [name, value] of Object.entries(job.env ?? {})) {
+        container.env = (container.env ?? []).filter((e: { name: string }) => e.name !== name);
+        if (value !== undefined) {
+            container.env.push({ name, value });
+        }
     }
     if (job.submit) {
         container.args = job.submit;
@@ -293,8 +317,9 @@ async function runScriptJob(
     args: string[],
     timeoutMs: number,
     options: string[] = [],
+    env: Record<string, string | undefined> = {},
 ): Promise<{ succeeded: boolean; log: string }> {
-    const job = { name, script, args, options, timeoutMs };
+    const job = { name, script, args, options, env, timeoutMs };
     startScriptJob(job);
     return awaitScriptJob(job);
 }
@@ -387,6 +412,71 @@ inside = spark.sparkContext.parallelize(range(n), 20).map(lambda _: int(random.r
 print(f"PI={4.0 * inside / n}", flush=True)
 spark.stop()
 `;
+
+/** Spec 13's job: rows holding a marker, shuffled uncompressed between executors on the two workers. */
+const CRYPTO_SCRIPT = `"""Rows holding a marker shuffled between executors on two nodes (tests/node spec 13)."""
+import sys
+
+from pyspark.sql import SparkSession
+
+marker = sys.argv[1]
+spark = SparkSession.builder.appName("crypto").getOrCreate()
+sc = spark.sparkContext
+rows = sc.parallelize(range(${CRYPTO_ROWS}), 8).map(lambda i: (i % 16, f"{marker}-{i}"))
+counts = rows.groupByKey(8).mapValues(lambda vs: sum(1 for v in vs if v.startswith(marker))).collect()
+print(f"SHUFFLE_ROWS={sum(c for _, c in counts)}", flush=True)
+hosts = sorted(i.host() for i in sc._jsc.sc().statusTracker().getExecutorInfos())
+print("EXECUTOR_HOSTS=" + ",".join(hosts), flush=True)
+spark.stop()
+`;
+
+/** What tests/spark/jobs/sniff.py saw between two pod addresses. */
+interface Capture {
+    interHostPackets: number;
+    interHostBytes: number;
+    flows: number;
+    markerHits: number;
+    flowsWithMarker: string[];
+}
+
+/**
+ * Runs CRYPTO_SCRIPT from a client pod while every host interface is captured (the pods' veths
+ * on the node bridge), counting only pod-to-pod packets; returns the job's log and the capture.
+ */
+async function shuffleUnderCapture(name: string, env: Record<string, string | undefined>): Promise<{ log: string; capture: Capture }> {
+    const marker = `MARKER${crypto.randomBytes(6).toString("hex")}`;
+    const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "capture-")), "report.json");
+    const sniffer = spawn("python3", [path.join(ROOT, "tests", "spark", "jobs", "sniff.py"), marker, report, "any", POD_CIDR], {
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    sniffer.stdout.on("data", (d) => (out += d));
+    sniffer.stderr.on("data", (d) => (out += d));
+    const exited = new Promise<void>((ok) => sniffer.on("close", () => ok()));
+    try {
+        await waitFor("the capture to start", 10_000, () => (out.includes("READY") ? true : undefined));
+        const job = await runScriptJob(
+            name,
+            CRYPTO_SCRIPT,
+            [marker],
+            300_000,
+            [...TWO_EXECUTORS, "--conf", "spark.shuffle.compress=false"],
+            env,
+        );
+        assert.ok(job.succeeded, `${name} failed:\n${job.log.slice(-3000)}`);
+        assert.match(job.log, new RegExp(`^SHUFFLE_ROWS=${CRYPTO_ROWS}$`, "m"));
+        sniffer.kill("SIGTERM");
+        await exited;
+        assert.ok(fs.existsSync(report), `the capture wrote no report: ${out}`);
+        const capture = JSON.parse(fs.readFileSync(report, "utf8")) as Capture;
+        note(
+            `${name}: ${capture.interHostPackets} packets, ${capture.interHostBytes} bytes in ${capture.flows} pod-to-pod flows; marker found ${capture.markerHits} times`,
+        );
+        return { log: job.log, capture };
+    } finally {
+        sniffer.kill("SIGKILL");
+    }
+}
 
 /** Spec 12's driver: one job, then idle (its executors kept, no job) until /tmp/idle-go exists, then another. */
 const IDLE_SCRIPT = `"""A driver idle across a master restart (tests/node spec 12)."""
@@ -929,14 +1019,7 @@ describe("the local stack on real nodes", function () {
 
         // Client mode: the driver in a client pod fetches results from both executors' block
         // managers, and the executors fetch shuffle blocks from each other across the nodes.
-        const client = await runScriptJob("netpol-client", NET_SCRIPT, [], 300_000, [
-            "--conf",
-            "spark.scheduler.minRegisteredResourcesRatio=1.0",
-            "--conf",
-            "spark.scheduler.maxRegisteredResourcesWaitingTime=120s",
-            "--conf",
-            "spark.cores.max=2",
-        ]);
+        const client = await runScriptJob("netpol-client", NET_SCRIPT, [], 300_000, TWO_EXECUTORS);
         assert.ok(client.succeeded, `netpol-client failed:\n${client.log.slice(-3000)}`);
         assert.match(client.log, /^BIG=4x2097152$/m);
         assert.match(client.log, /^SHUFFLE=1000,200000$/m);
@@ -1174,6 +1257,39 @@ describe("the local stack on real nodes", function () {
             );
         } finally {
             kubectl(["-n", NS, "delete", "job,configmap", job.name, "--ignore-not-found", "--wait=false"], { allowFail: true });
+        }
+    });
+
+    it("13. networkCrypto (on with rpcAuth): rows shuffled between executors on two nodes cross the bridge in no readable form; with networkCrypto false they are readable (the check can fail)", async () => {
+        const workers = running("worker");
+        assert.strictEqual(new Set(workers.map((w) => w.spec.nodeName)).size, 2, "the two workers are not on two nodes");
+        const onBothWorkers = (log: string) =>
+            assert.deepStrictEqual(
+                (/^EXECUTOR_HOSTS=(.*)$/m.exec(log)?.[1].split(",") ?? []).filter((h) => workers.some((w) => w.status.podIP === h)).sort(),
+                workers.map((w) => w.status.podIP).sort(),
+                `executors not on both workers:\n${log.slice(-2000)}`,
+            );
+        const encrypted = await shuffleUnderCapture("crypto-on", {});
+        onBothWorkers(encrypted.log);
+        // The rows crossed between pods (the capture saw the shuffle), none of them readable.
+        assert.ok(encrypted.capture.interHostBytes > CRYPTO_ROWS * 10, `only ${encrypted.capture.interHostBytes} bytes between pods`);
+        assert.strictEqual(encrypted.capture.markerHits, 0, `marker in clear text in ${encrypted.capture.flowsWithMarker.join(", ")}`);
+
+        setConfig({ networkCrypto: false });
+        try {
+            up();
+            await waitForAliveWorkers(2, 180_000);
+            const plain = await shuffleUnderCapture("crypto-off", { SPARK_NETWORK_CRYPTO: undefined });
+            assert.ok(
+                plain.capture.markerHits > 0,
+                "the marker crossed in no readable form without encryption: the capture proves nothing",
+            );
+        } finally {
+            const config = readStackConfig(STACK);
+            delete config["spark-on-k8s:networkCrypto"];
+            writeStackConfig(STACK, config);
+            up();
+            await waitForAliveWorkers(2, 180_000);
         }
     });
 });

@@ -1,6 +1,9 @@
 """Captures TCP on the loopback interface and reports where a marker string crossed "hosts".
 
-Usage (root: it opens an AF_PACKET socket):  python3 sniff.py MARKER REPORT.json
+Usage (root: it opens an AF_PACKET socket):  python3 sniff.py MARKER REPORT.json [IFACE [CIDR]]
+
+IFACE (default lo) is the interface to capture, `any` for all of them (the node tier: pods'
+veths on the bridge); with CIDR, only packets between two addresses inside it count (pod to pod).
 
 The runtime tests give each Spark process its own loopback address (127.0.0.2, ...), as pods
 have their own IPs. Traffic between two different addresses is what would cross the network
@@ -10,6 +13,7 @@ marker split across segments is still found. Prints READY once capturing; on SIG
 SIGINT it writes the report: packets and bytes between hosts, the flows and the number of
 times the marker was found in them.
 """
+import ipaddress
 import json
 import signal
 import socket
@@ -23,8 +27,13 @@ PACKET_OUTGOING = 4
 def main():
     marker = sys.argv[1].encode()
     report_path = sys.argv[2]
+    iface = sys.argv[3] if len(sys.argv) > 3 else "lo"
+    within = ipaddress.ip_network(sys.argv[4]) if len(sys.argv) > 4 else None
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(ETH_P_ALL))
-    sock.bind(("lo", 0))
+    if iface != "any":
+        sock.bind((iface, 0))
+    # Room for bursts (a shuffle between pods on a busy host), past rmem_max as root.
+    sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 64 << 20)
     sock.settimeout(0.2)
     flows = {}
     stats = {"packets": 0, "interHostPackets": 0, "interHostBytes": 0}
@@ -39,7 +48,7 @@ def main():
             continue
         except InterruptedError:
             continue
-        # Loopback frames are seen twice (sent and received): keep the received copy.
+        # Frames are seen sent and received (loopback; a bridge's two veths): keep the received copy.
         if addr[2] == PACKET_OUTGOING or len(frame) < 14 + 20:
             continue
         ip = frame[14:]
@@ -53,6 +62,8 @@ def main():
         sport, dport = struct.unpack("!HH", tcp[:4])
         payload = tcp[(tcp[12] >> 4) * 4 :]
         if src == dst or not payload:
+            continue
+        if within and not (ipaddress.ip_address(src) in within and ipaddress.ip_address(dst) in within):
             continue
         stats["interHostPackets"] += 1
         stats["interHostBytes"] += len(payload)
