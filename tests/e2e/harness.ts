@@ -206,7 +206,16 @@ function missingTools(): string[] {
 /** Lays out the throwaway project: the real program and stack files, node_modules linked. */
 function copyProject(dest: string): void {
     fs.mkdirSync(dest, { recursive: true });
-    for (const entry of ["Pulumi.yaml", "index.ts", "tsconfig.json", "tsconfig.pulumi.json", "package.json", "components", "images", "examples"]) {
+    for (const entry of [
+        "Pulumi.yaml",
+        "index.ts",
+        "tsconfig.json",
+        "tsconfig.pulumi.json",
+        "package.json",
+        "components",
+        "images",
+        "examples",
+    ]) {
         // The image's build context may hold a staged Spark distribution (dist/): not needed here.
         fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), {
             recursive: true,
