@@ -27,7 +27,8 @@ skipped=()
 # The longest a tier may take, in seconds (SPARK_TIER_TIMEOUT overrides them all): a hung
 # tier then fails with its own report instead of eating CI's whole time limit. The cold
 # figures (2 cores, nothing cached, 2026-12-03): e2e 44 min with the Go tools build (37),
-# node 30 min with the image builds (specs 1-12), spark 16 min.
+# node 30 min with the image builds (specs 1-12), spark 16 min; on a faster day e2e 29, node 21
+# (specs 1-13), spark 11.
 tier_budget() {
   case "$1" in
     e2e) echo "${SPARK_TIER_TIMEOUT:-3300}" ;;
