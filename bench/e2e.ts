@@ -21,7 +21,7 @@ import {
     stopEnvironment,
     work,
     writeStackConfig,
-} from "../tests/e2e/harness";
+} from "../tooling/controlPlane";
 
 const NS = "spark-local";
 const RUNS = Number(process.env.SPARK_BENCH_RUNS ?? 3);
