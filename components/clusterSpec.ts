@@ -195,9 +195,12 @@ const podIp = { name: "SPARK_LOCAL_IP", valueFrom: { fieldRef: { fieldPath: "sta
 /** Environment of the master container: everything the image's entrypoint reads. */
 export function masterEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVar[] {
     return [
-        podIp,
-        // The master binds and advertises its pod IP; clients reach it through the Service.
+        // The master's RPC binds and advertises its pod IP; clients reach it through the Service.
         { name: "SPARK_MASTER_HOST", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+        // Its web UI listens on every address of the pod (no SPARK_LOCAL_IP: with it, the UI
+        // listened on the pod IP alone and `kubectl port-forward`, which dials the pod's
+        // loopback, was refused), and names the pod IP in the links it hands out.
+        { name: "SPARK_LOCAL_HOSTNAME", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
         { name: "SPARK_MASTER_PORT", value: String(PORTS.masterRpc) },
         { name: "SPARK_MASTER_WEBUI_PORT", value: String(PORTS.masterWebUi) },
         { name: "SPARK_DAEMON_MEMORY", value: `${masterHeapMiB(cluster.masterMemoryMiB)}m` },

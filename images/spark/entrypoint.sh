@@ -436,7 +436,8 @@ run_connect() {
 # --- readiness ---------------------------------------------------------------------------
 
 # http_get HOST PORT PATH: the body of a 200 answer, over bash's /dev/tcp (the image has no
-# curl); fails on no answer or another status. The daemons' UIs listen on SPARK_LOCAL_IP.
+# curl); fails on no answer or another status. A daemon's UI listens on SPARK_LOCAL_IP where
+# it is set (the workers), on every address otherwise (the master), so loopback answers then.
 http_get() {
   local response
   exec 3<>"/dev/tcp/$1/$2" || return 1

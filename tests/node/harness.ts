@@ -15,6 +15,7 @@ import { COMMAND_TIMEOUT_MS, reportFailureNow, ROOT, startEnvironment, stopEnvir
 // The e2e harness's helpers, shared rather than copied (its own root hooks are not used).
 export {
     initStack,
+    KUBECONFIG,
     kubectl,
     kubectlJson,
     localStackConfig,

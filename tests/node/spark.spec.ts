@@ -3,20 +3,22 @@
 // configured sizes as the master reports them, a job submitted as users submit it (the
 // consumer stack examples/spark-job), scaling, faults, a Spark version upgrade, a worker
 // rollout sampled for registered workers, a worker evicted alone for filling its scratch
-// space, the History Server in its pod, and a master deleted mid-job that recovers the
-// application from its claim (last: when it fails, the workers stay away from the new master
-// for minutes). The specs build on each other, in order. Sized for a 2-CPU machine with 2
-// nodes: master 1 CPU, 2 workers of 1 CPU and 1Gi, the job's driver 1 CPU.
+// space, the History Server in its pod, NetworkPolicy and egress enforced, a master deleted
+// mid-job that recovers the application from its claim, encryption on the wire, and every UI
+// through the one printed port-forward. The specs build on each other, in order. Sized for a
+// 2-CPU machine with 2 nodes: master 1 CPU, 2 workers of 1 CPU and 1Gi, the job's driver 1 CPU.
 import * as assert from "assert";
-import { spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import {
     docker,
     NODES,
     initStack,
+    KUBECONFIG,
     kubectl,
     kubectlJson,
     localStackConfig,
@@ -33,6 +35,7 @@ import {
     waitFor,
     writeStackConfig,
 } from "./harness";
+import { freePorts } from "../../tooling/spark";
 
 const STACK = "local";
 const NS = "spark-local";
@@ -60,6 +63,15 @@ interface MasterJson {
     activeapps: { id: string; name: string; cores: number; state: string }[];
     activedrivers?: { id: string; state: string }[];
     completedapps: { id: string; name: string; state: string }[];
+}
+
+/** Whether nothing listens on 127.0.0.1:PORT (tried by listening there). */
+function portFree(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const server = net.createServer();
+        server.once("error", () => resolve(false));
+        server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -1290,6 +1302,103 @@ describe("the local stack on real nodes", function () {
             writeStackConfig(STACK, config);
             up();
             await waitForAliveWorkers(2, 180_000);
+        }
+    });
+
+    it("14. the master UI through the printed portForwardCommand links every worker's UI and a running application's UI through its reverse proxy, and those pages load; JSON and metrics too", async () => {
+        const job: ScriptJob = { name: "ui-driver", script: IDLE_SCRIPT, timeoutMs: 400_000 };
+        const printed = outputs(STACK).portForwardCommand as string;
+        const [cmd, ...args] = printed.split(" ");
+        assert.strictEqual(cmd, "kubectl", `portForwardCommand: ${printed}`);
+        assert.match(printed, / 8080:8080$/, `portForwardCommand: ${printed}`);
+        // As printed when the host's 8080 is free; otherwise the same command on a free local port.
+        const local = (await portFree(8080)) ? 8080 : (await freePorts(1))[0];
+        args[args.length - 1] = `${local}:8080`;
+        startScriptJob(job);
+        let forward: ChildProcess | undefined;
+        let forwardLog = "";
+        try {
+            const driver = await waitFor("the idle driver waiting, its application RUNNING", 240_000, () => {
+                const [p] = kubectlJson(["-n", NS, "get", "pods", "-l", `job-name=${job.name}`]).items;
+                if (p?.status.phase !== "Running") {
+                    return undefined;
+                }
+                const log = kubectl(["-n", NS, "logs", p.metadata.name], { allowFail: true }).stdout;
+                // The script names its application itself.
+                const app = (masterJson()?.activeapps ?? []).find(
+                    (a) => [job.name, "idle-driver"].includes(a.name) && a.state === "RUNNING",
+                );
+                return /^IDLE=waiting$/m.test(log) && app ? { pod: p.metadata.name as string, appId: app.id } : undefined;
+            });
+            forward = spawn(path.join(TOOLS_BIN, "kubectl"), ["--kubeconfig", KUBECONFIG, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+            forward.stdout?.on("data", (d) => (forwardLog += String(d)));
+            forward.stderr?.on("data", (d) => (forwardLog += String(d)));
+            await waitFor(`${printed} forwarding`, 30_000, () => {
+                assert.strictEqual(forward?.exitCode, null, `${printed} exited:\n${forwardLog}`);
+                return /Forwarding from 127\.0\.0\.1:/.test(forwardLog);
+            });
+            const base = `http://127.0.0.1:${local}`;
+            const get = async (p: string) => {
+                const r = await fetch(base + p);
+                return { status: r.status, path: r.url.slice(base.length), body: await r.text() };
+            };
+            const hrefs = (html: string) => [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, "&"));
+
+            const master = await get("/");
+            assert.strictEqual(master.status, 200, `GET / through the port-forward: ${master.status}\n${forwardLog}`);
+            const links = hrefs(master.body);
+            const workers = (masterJson()?.workers ?? []).filter((w) => w.state === "ALIVE");
+            assert.strictEqual(workers.length, 2, "ALIVE workers");
+            const seen: string[] = [];
+            for (const w of workers) {
+                const href = links.find((l) => l.replace(/\/$/, "") === `/proxy/${w.id}`);
+                assert.ok(href, `the master page does not link worker ${w.id} through the proxy; its links: ${links.join(" ")}`);
+                const page = await get(href);
+                assert.strictEqual(page.status, 200, `${href}: ${page.status}`);
+                assert.match(page.body, new RegExp(`Spark Worker at ${w.host.replace(/\./g, "\\.")}:`), `${href} is not ${w.id}'s page`);
+                // Its executors' log links stay under its proxy path.
+                const logLinks = hrefs(page.body).filter((l) => l.includes("logPage"));
+                assert.ok(
+                    logLinks.length > 0 && logLinks.every((l) => l.startsWith(`/proxy/${w.id}/`)),
+                    `${href}'s log links: ${logLinks.join(" ")}`,
+                );
+                const log = await get(logLinks[0]);
+                assert.strictEqual(log.status, 200, `${logLinks[0]}: ${log.status}`);
+                seen.push(`${href} (worker page, ${logLinks.length} log links)`);
+            }
+            const appHref = links.find((l) => l.replace(/\/$/, "") === `/proxy/${driver.appId}`);
+            assert.ok(appHref, `the master page does not link ${driver.appId} through the proxy; its links: ${links.join(" ")}`);
+            const app = await get(appHref);
+            assert.strictEqual(app.status, 200, `${appHref}: ${app.status}`);
+            assert.match(app.body, /Spark Jobs/, `${appHref} (now ${app.path}) is not the application's jobs page`);
+            const tabs = hrefs(app.body).filter((l) => /\/(jobs|stages|storage|environment|executors)\/$/.test(l));
+            assert.ok(
+                tabs.length >= 5 && tabs.every((l) => l.startsWith(`/proxy/${driver.appId}/`)),
+                `the application's tabs: ${tabs.join(" ")}`,
+            );
+            const executors = await get(`/proxy/${driver.appId}/executors/`);
+            assert.strictEqual(executors.status, 200, "the application's executors tab");
+            seen.push(`${appHref} -> ${app.path} (application, ${tabs.length} tabs under the proxy)`);
+
+            // The master's JSON and metrics through the same tunnel; a worker's metrics still answer on its own port.
+            const json = JSON.parse((await get("/json/")).body) as MasterJson;
+            assert.strictEqual(json.status, "ALIVE");
+            assert.match((await get("/metrics/prometheus")).body, /^metrics_master_aliveWorkers_Value(\{[^}]*\})? 2$/m);
+            const [worker] = running("worker");
+            const direct = kubectl([
+                "get",
+                "--raw",
+                `/api/v1/namespaces/${NS}/pods/${worker.metadata.name}:8081/proxy/metrics/prometheus/`,
+            ]).stdout;
+            assert.match(direct, /^metrics_worker_coresFree_Value/m, "a worker's /metrics/prometheus, read on its own port");
+            note(`through \`${args.join(" ")}\`: ${seen.join("; ")}`);
+
+            kubectl(["-n", NS, "exec", driver.pod, "--", "touch", "/tmp/idle-go"]);
+            const r = await awaitScriptJob(job);
+            assert.ok(r.succeeded, `the driver failed:\n${r.log.slice(-3000)}`);
+        } finally {
+            forward?.kill();
+            kubectl(["-n", NS, "delete", "job,configmap", job.name, "--ignore-not-found", "--wait=false"], { allowFail: true });
         }
     });
 });

@@ -101,6 +101,25 @@ for (const version of sparkVersions()) {
             assert.match(w.body, /^metrics_worker_memFree_MB_Value\{type="gauges"\} 1024$/m);
         });
 
+        it("links every worker's UI through the master's reverse proxy (/proxy/<worker id>/) and serves it there", async function () {
+            const page = await getText(`${master.webUrl}/`);
+            assert.equal(page.status, 200);
+            const state = JSON.parse((await getText(`${master.webUrl}/json/`)).body) as { workers: { id: string; host: string }[] };
+            assert.equal(state.workers.length, 2);
+            for (const w of state.workers) {
+                assert.ok(page.body.includes(`href="/proxy/${w.id}"`), `the master page does not link ${w.id} through the proxy`);
+                const proxied = await getText(`${master.webUrl}/proxy/${w.id}/`);
+                assert.equal(proxied.status, 200, `/proxy/${w.id}/`);
+                assert.match(proxied.body, new RegExp(`Spark Worker at ${w.host.replace(/\./g, "\\.")}:`));
+                // Its own links (4.x: its log page, even idle) carry its proxy path, so they work through the master too.
+                const logLinks = [...proxied.body.matchAll(/href="([^"]*logPage[^"]*)"/g)].map((m) => m[1]);
+                assert.ok(
+                    logLinks.every((l) => l.startsWith(`/proxy/${w.id}/`)),
+                    `log links not under the proxy: ${logLinks.join(" ")}`,
+                );
+            }
+        });
+
         // Both job tests read the output of one spark-submit (the talk's job, then the larger
         // one): a driver JVM costs ~15 s here.
         let jobOutput = "";

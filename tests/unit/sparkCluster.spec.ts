@@ -120,8 +120,8 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
         const masterSize = { cpu: "1", memory: "1Gi", "ephemeral-storage": "1792Mi" };
         assert.deepStrictEqual(c.resources, { requests: masterSize, limits: masterSize });
         assert.deepStrictEqual(env(c), {
-            SPARK_LOCAL_IP: { fieldRef: { fieldPath: "status.podIP" } },
             SPARK_MASTER_HOST: { fieldRef: { fieldPath: "status.podIP" } },
+            SPARK_LOCAL_HOSTNAME: { fieldRef: { fieldPath: "status.podIP" } },
             SPARK_MASTER_PORT: "7077",
             SPARK_MASTER_WEBUI_PORT: "8080",
             SPARK_DAEMON_MEMORY: "768m",
