@@ -1306,7 +1306,8 @@ describe("the local stack on real nodes", function () {
     });
 
     it("14. the master UI through the printed portForwardCommand links every worker's UI and a running application's UI through its reverse proxy, and those pages load; JSON and metrics too", async () => {
-        const job: ScriptJob = { name: "ui-driver", script: IDLE_SCRIPT, timeoutMs: 400_000 };
+        // The example stack's batch job turns its driver's UI off; this driver keeps it.
+        const job: ScriptJob = { name: "ui-driver", script: IDLE_SCRIPT, options: ["--conf", "spark.ui.enabled=true"], timeoutMs: 400_000 };
         const printed = outputs(STACK).portForwardCommand as string;
         const [cmd, ...args] = printed.split(" ");
         assert.strictEqual(cmd, "kubectl", `portForwardCommand: ${printed}`);
