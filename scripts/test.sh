@@ -46,7 +46,8 @@ run_tier() {
   shift
   local budget rc=0
   budget="$(tier_budget "$name")"
-  log "=== tier $name (at most ${budget}s): $*"
+  # Free disk before each tier: a CI machine once ran out during the node tier's image build.
+  log "=== tier $name (at most ${budget}s, $(df -h --output=avail "$REPO_ROOT" 2>/dev/null | tail -n1 | tr -d ' ') free on disk): $*"
   local start=$SECONDS skip_file
   skip_file="$(mktemp)"
   SPARK_TIER_SKIP_FILE="$skip_file" timeout --kill-after=120 "$budget" "$@" || rc=$?
@@ -64,7 +65,7 @@ run_tier() {
   else
     failed=$((failed + 1))
     failed_names+=("$name")
-    log "=== tier $name FAILED after $((SECONDS - start))s"
+    log "=== tier $name FAILED after $((SECONDS - start))s ($(df -h --output=avail "$REPO_ROOT" 2>/dev/null | tail -n1 | tr -d ' ') free on disk)"
   fi
   rm -f "$skip_file"
 }

@@ -114,3 +114,6 @@ for version in "${versions[@]}"; do
     { tail -n 30 "$NODE_CACHE/build-$version.log" >&2; die "image build for Spark $version failed (log: $NODE_CACHE/build-$version.log)"; }
   log "built $tag in $(since "$start")"
 done
+# The staging stage's images and any replaced build are dangling now; the labels above, not
+# Docker's layer cache, decide what is rebuilt. About 1 GB.
+docker_cli image prune -f >/dev/null

@@ -54,6 +54,23 @@ require_root() {
   ((EUID == 0)) || die "$(basename "$0") needs root (it runs containerd, the kubelet, iptables); run it with sudo"
 }
 
+# overlay_works DIR: whether this kernel mounts overlayfs with its layers on DIR's
+# filesystem (not every filesystem can be an upper layer, and not every sandbox may mount).
+# Docker (overlay2) and containerd (overlayfs) then store each layer once; without it each
+# layer is a full copy of the image's tree (vfs, native).
+overlay_works() {
+  local probe rc=1
+  mkdir -p "$1"
+  probe="$(mktemp -d -p "$1" overlay-probe.XXXXXX)"
+  mkdir -p "$probe"/{l,u,w,m}
+  if mount -t overlay overlay -o "lowerdir=$probe/l,upperdir=$probe/u,workdir=$probe/w" "$probe/m" 2>/dev/null; then
+    umount "$probe/m"
+    rc=0
+  fi
+  rm -rf "$probe"
+  return "$rc"
+}
+
 docker_cli() {
   DOCKER_HOST="unix://$DOCKER_SOCK" DOCKER_BUILDKIT=0 docker "$@"
 }

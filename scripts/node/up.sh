@@ -123,13 +123,7 @@ fi
 
 # --- Shared by the nodes: the snapshotter, the RBAC binding for node identities.
 snapshotter=native
-probe="$(mktemp -d)"
-mkdir -p "$probe"/{l,u,w,m}
-if mount -t overlay overlay -o "lowerdir=$probe/l,upperdir=$probe/u,workdir=$probe/w" "$probe/m" 2>/dev/null; then
-  umount "$probe/m"
-  snapshotter=overlayfs
-fi
-rm -rf "$probe"
+overlay_works "$NODE_DIR" && snapshotter=overlayfs
 echo "$snapshotter" >"$NODE_DIR/snapshotter"
 # The apiserver authorises with RBAC only (no Node authorizer), where system:nodes is not
 # bound to the system:node role by default.
