@@ -107,6 +107,12 @@ for version in "${versions[@]}"; do
     log "$tag up to date"
     continue
   fi
+  # A build that runs out of disk fails deep in Docker's output; say what it needs first.
+  # Each build needs about 1 GB on overlay2, and 6 GB on vfs (a full copy per step).
+  need_gb=1
+  [[ "$(docker_cli info -f '{{.Driver}}')" == overlay2 ]] || need_gb=6
+  free_gb="$(($(df --output=avail "$DOCKER_DIR" | tail -n1) / 1024 / 1024))"
+  ((free_gb >= need_gb)) || die "building $tag needs about $need_gb GB free on $DOCKER_DIR (storage driver $(docker_cli info -f '{{.Driver}}')); it has $free_gb GB"
   start="$(now_ms)"
   DOCKER_HOST="unix://$DOCKER_SOCK" DOCKER_BUILDKIT=0 \
     DOCKER_BUILD_FLAGS="--network host --label spark-on-k8s.inputs=$inputs" \
