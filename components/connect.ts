@@ -22,7 +22,7 @@ import {
     WORK_DIR,
 } from "./clusterSpec";
 import { ClusterConfig, ConnectConfig } from "./config";
-import { connectHeapMiB } from "./quantity";
+import { connectHeapMiB, workerOfferedMemoryMiB } from "./quantity";
 
 export { connectTokenSecretName };
 
@@ -69,12 +69,18 @@ export function connectSelectorLabels(cluster: ClusterConfig): Record<string, st
 export function connectEnv(cluster: ClusterConfig): k8s.types.input.core.v1.EnvVar[] {
     const c = connectOf(cluster);
     return [
-        // The driver binds and advertises its pod IP: executors on the workers connect back to it.
+        // The driver binds and advertises its pod IP: executors on the workers connect back to
+        // it. Without SPARK_LOCAL_HOSTNAME it advertises the pod's hostname, which no DNS
+        // resolves (found on the node tier: executors never reached the server).
         { name: "SPARK_LOCAL_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+        { name: "SPARK_LOCAL_HOSTNAME", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
         { name: "SPARK_MASTER_URL", value: masterUrl(cluster) },
         { name: "SPARK_CONNECT_PORT", value: String(CONNECT_PORT) },
         { name: "SPARK_CONNECT_MAX_CORES", value: String(c.cores) },
         { name: "SPARK_CONNECT_DRIVER_MEMORY", value: `${connectHeapMiB(c.memoryMiB)}m` },
+        // Its executors take what a worker offers: Spark's default of 1g is more than a 1Gi
+        // worker offers (544m), and an executor no worker can hold leaves every session waiting.
+        { name: "SPARK_CONNECT_EXECUTOR_MEMORY", value: `${workerOfferedMemoryMiB(cluster.workerMemoryMiB)}m` },
         { name: "SPARK_CONNECT_TOKEN_FILE", value: `${CONNECT_TOKEN_DIR}/${CONNECT_TOKEN_KEY}` },
         // The RPC secret, and encryption where the cluster encrypts (it refuses drivers that do not).
         ...authEnv(cluster),

@@ -68,6 +68,8 @@ Environment (defaults in brackets):
   SPARK_CONNECT_TOKEN_FILE  file holding the token Connect clients must send (required)
   SPARK_CONNECT_PORT [15002]  SPARK_CONNECT_MAX_CORES [no cap]  spark.cores.max of the server
   SPARK_CONNECT_DRIVER_MEMORY [1g]  heap of the Connect server (its driver); Spark needs 450m or more
+  SPARK_CONNECT_EXECUTOR_MEMORY [Spark's 1g]  spark.executor.memory of the server's executors: at
+                most what a worker offers, or the server's application waits forever
 EOF
 }
 
@@ -407,6 +409,7 @@ run_connect() {
   require_port SPARK_CONNECT_PORT
   require_int SPARK_CONNECT_MAX_CORES 1 100000
   require_memory SPARK_CONNECT_DRIVER_MEMORY
+  require_memory SPARK_CONNECT_EXECUTOR_MEMORY
   compgen -G "$SPARK_HOME/jars/spark-connect_*.jar" >/dev/null ||
     fail "this Spark ($SPARK_HOME) has no Connect server ($SPARK_HOME/jars/spark-connect_*.jar" \
       "missing): Spark Connect with a token needs Spark 4 or later"
@@ -429,7 +432,8 @@ run_connect() {
     --master "$SPARK_MASTER_URL" --conf "spark.connect.grpc.binding.port=$port"
     --conf "spark.driver.memory=$memory")
   [[ -z "${SPARK_CONNECT_MAX_CORES:-}" ]] || args+=(--conf "spark.cores.max=$SPARK_CONNECT_MAX_CORES")
-  log "starting Spark Connect server on port $port for $SPARK_MASTER_URL (cores max ${SPARK_CONNECT_MAX_CORES:-uncapped}, heap $memory, token from $file)"
+  [[ -z "${SPARK_CONNECT_EXECUTOR_MEMORY:-}" ]] || args+=(--conf "spark.executor.memory=$SPARK_CONNECT_EXECUTOR_MEMORY")
+  log "starting Spark Connect server on port $port for $SPARK_MASTER_URL (cores max ${SPARK_CONNECT_MAX_CORES:-uncapped}, heap $memory, executors ${SPARK_CONNECT_EXECUTOR_MEMORY:-1g}, token from $file)"
   run_submit "${args[@]}" "$@"
 }
 

@@ -8,7 +8,7 @@
 // through the one printed port-forward. The specs build on each other, in order. Sized for a
 // 2-CPU machine with 2 nodes: master 1 CPU, 2 workers of 1 CPU and 1Gi, the job's driver 1 CPU.
 import * as assert from "assert";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
@@ -35,7 +35,8 @@ import {
     waitFor,
     writeStackConfig,
 } from "./harness";
-import { freePorts } from "../../tooling/spark";
+import { freePorts, installConnectClient, JOBS_DIR } from "../../tooling/spark";
+import { launchBrowser, openTab, screenshot } from "./browser";
 
 const STACK = "local";
 const NS = "spark-local";
@@ -72,6 +73,42 @@ function portFree(port: number): Promise<boolean> {
         server.once("error", () => resolve(false));
         server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
     });
+}
+
+interface PortForward {
+    /** The local port it listens on. */
+    local: number;
+    /** What kubectl printed so far. */
+    log: () => string;
+    stop: () => void;
+}
+
+/**
+ * Runs a printed port-forward command (`kubectl ... port-forward svc/X L:R`) as a user would,
+ * with this cluster's kubeconfig; on a free local port instead of L when L is taken here.
+ * Resolves once kubectl says it is forwarding.
+ */
+async function portForward(printed: string, remote: number): Promise<PortForward> {
+    const [cmd, ...args] = printed.split(" ");
+    assert.strictEqual(cmd, "kubectl", `port-forward command: ${printed}`);
+    assert.match(printed, new RegExp(` ${remote}:${remote}$`), `port-forward command: ${printed}`);
+    const local = (await portFree(remote)) ? remote : (await freePorts(1))[0];
+    args[args.length - 1] = `${local}:${remote}`;
+    const child = spawn(path.join(TOOLS_BIN, "kubectl"), ["--kubeconfig", KUBECONFIG, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    child.stdout?.on("data", (d) => (log += String(d)));
+    child.stderr?.on("data", (d) => (log += String(d)));
+    const forward = { local, log: () => log, stop: () => child.kill() };
+    try {
+        await waitFor(`${printed} forwarding`, 30_000, () => {
+            assert.strictEqual(child.exitCode, null, `${printed} exited:\n${log}`);
+            return /Forwarding from 127\.0\.0\.1:/.test(log);
+        });
+    } catch (e) {
+        forward.stop();
+        throw e;
+    }
+    return forward;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -119,10 +156,15 @@ function withWorkerLogs(e: unknown): Error {
     return new Error(`${String(e)}\nmaster: ${JSON.stringify(alive(masterJson()))}\n${logs.join("\n")}`);
 }
 
+/** Sets stack config keys; `undefined` removes one. */
 function setConfig(values: Record<string, unknown>): void {
     const config = readStackConfig(STACK);
     for (const [k, v] of Object.entries(values)) {
-        config[`spark-on-k8s:${k}`] = v;
+        if (v === undefined) {
+            delete config[`spark-on-k8s:${k}`];
+        } else {
+            config[`spark-on-k8s:${k}`] = v;
+        }
     }
     writeStackConfig(STACK, config);
 }
@@ -337,6 +379,57 @@ async function runScriptJob(
 }
 
 /** "enforced", or "not enforced: <reason>": what scripts/node/up.sh recorded for NetworkPolicy. */
+/** The pod of an IDLE_SCRIPT job once it waits, idle, with its application RUNNING (the script names it idle-driver). */
+function waitForIdleDriver(job: ScriptJob): Promise<{ name: string; appId: string }> {
+    return waitFor(`${job.name}: the idle driver waiting, its application RUNNING`, 240_000, () => {
+        const [p] = kubectlJson(["-n", NS, "get", "pods", "-l", `job-name=${job.name}`]).items;
+        if (p?.status.phase !== "Running") {
+            return undefined;
+        }
+        const log = kubectl(["-n", NS, "logs", p.metadata.name], { allowFail: true }).stdout;
+        const app = (masterJson()?.activeapps ?? []).find((a) => [job.name, "idle-driver"].includes(a.name) && a.state === "RUNNING");
+        return /^IDLE=waiting$/m.test(log) && app ? { name: p.metadata.name as string, appId: app.id } : undefined;
+    });
+}
+
+interface ConnectResult {
+    code: number | null;
+    json: { ok: boolean; groups?: Record<string, [number, number]>; error?: string } | undefined;
+    output: string;
+}
+
+/**
+ * The pinned thin client (pyspark-client, no JVM) on this host, as a laptop runs it through
+ * a port-forward: sc://localhost:PORT, the token from the environment (never in argv), an
+ * aggregation whose answer the script checks (tests/spark/jobs/connect_client.py).
+ */
+function runConnectClient(python: string, port: number, token: string, timeoutMs = 180_000): Promise<ConnectResult> {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) {
+        if (!k.startsWith("SPARK_") && !k.startsWith("PYSPARK_")) env[k] = v;
+    }
+    env.SPARK_CONNECT_TOKEN = token;
+    return new Promise((resolve) => {
+        const child = spawn(python, [path.join(JOBS_DIR, "connect_client.py"), `sc://localhost:${port}`], {
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += String(d)));
+        child.stderr.on("data", (d) => (stderr += String(d)));
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            const line = stdout
+                .split("\n")
+                .filter((l) => l.startsWith("{"))
+                .pop();
+            resolve({ code, json: line === undefined ? undefined : JSON.parse(line), output: `${stdout}\n${stderr}`.slice(-3000) });
+        });
+    });
+}
+
 function networkPolicyState(): string {
     return fs.readFileSync(path.join(NODE_CLUSTER_DIR, "node", "network-policy"), "utf8").trim();
 }
@@ -1237,15 +1330,7 @@ describe("the local stack on real nodes", function () {
         const job: ScriptJob = { name: "idle-driver", script: IDLE_SCRIPT, timeoutMs: 400_000 };
         startScriptJob(job);
         try {
-            const pod = await waitFor("the idle driver idle, its application RUNNING", 240_000, () => {
-                const [p] = kubectlJson(["-n", NS, "get", "pods", "-l", `job-name=${job.name}`]).items;
-                if (p?.status.phase !== "Running") {
-                    return undefined;
-                }
-                const log = kubectl(["-n", NS, "logs", p.metadata.name], { allowFail: true }).stdout;
-                const app = (masterJson()?.activeapps ?? []).find((a) => a.name === job.name && a.state === "RUNNING");
-                return /^IDLE=waiting$/m.test(log) && app ? { name: p.metadata.name as string, appId: app.id } : undefined;
-            });
+            const pod = await waitForIdleDriver(job);
             const [master] = running("master");
             kubectl(["-n", NS, "delete", "pod", master.metadata.name, "--grace-period=1", "--wait=false"]);
             const t0 = Date.now();
@@ -1305,40 +1390,16 @@ describe("the local stack on real nodes", function () {
         }
     });
 
-    it("14. the master UI through the printed portForwardCommand links every worker's UI and a running application's UI through its reverse proxy, and those pages load; JSON and metrics too", async () => {
+    it("14. the master UI through the printed portForwardCommand links every worker's UI and a running application's UI through its reverse proxy, and those pages load, in a real browser too; JSON and metrics too", async () => {
         // The example stack's batch job turns its driver's UI off; this driver keeps it.
         const job: ScriptJob = { name: "ui-driver", script: IDLE_SCRIPT, options: ["--conf", "spark.ui.enabled=true"], timeoutMs: 400_000 };
         const printed = outputs(STACK).portForwardCommand as string;
-        const [cmd, ...args] = printed.split(" ");
-        assert.strictEqual(cmd, "kubectl", `portForwardCommand: ${printed}`);
-        assert.match(printed, / 8080:8080$/, `portForwardCommand: ${printed}`);
-        // As printed when the host's 8080 is free; otherwise the same command on a free local port.
-        const local = (await portFree(8080)) ? 8080 : (await freePorts(1))[0];
-        args[args.length - 1] = `${local}:8080`;
         startScriptJob(job);
-        let forward: ChildProcess | undefined;
-        let forwardLog = "";
+        let forward: PortForward | undefined;
         try {
-            const driver = await waitFor("the idle driver waiting, its application RUNNING", 240_000, () => {
-                const [p] = kubectlJson(["-n", NS, "get", "pods", "-l", `job-name=${job.name}`]).items;
-                if (p?.status.phase !== "Running") {
-                    return undefined;
-                }
-                const log = kubectl(["-n", NS, "logs", p.metadata.name], { allowFail: true }).stdout;
-                // The script names its application itself.
-                const app = (masterJson()?.activeapps ?? []).find(
-                    (a) => [job.name, "idle-driver"].includes(a.name) && a.state === "RUNNING",
-                );
-                return /^IDLE=waiting$/m.test(log) && app ? { pod: p.metadata.name as string, appId: app.id } : undefined;
-            });
-            forward = spawn(path.join(TOOLS_BIN, "kubectl"), ["--kubeconfig", KUBECONFIG, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-            forward.stdout?.on("data", (d) => (forwardLog += String(d)));
-            forward.stderr?.on("data", (d) => (forwardLog += String(d)));
-            await waitFor(`${printed} forwarding`, 30_000, () => {
-                assert.strictEqual(forward?.exitCode, null, `${printed} exited:\n${forwardLog}`);
-                return /Forwarding from 127\.0\.0\.1:/.test(forwardLog);
-            });
-            const base = `http://127.0.0.1:${local}`;
+            const driver = await waitForIdleDriver(job);
+            forward = await portForward(printed, 8080);
+            const base = `http://127.0.0.1:${forward.local}`;
             const get = async (p: string) => {
                 const r = await fetch(base + p);
                 return { status: r.status, path: r.url.slice(base.length), body: await r.text() };
@@ -1346,14 +1407,16 @@ describe("the local stack on real nodes", function () {
             const hrefs = (html: string) => [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replace(/&amp;/g, "&"));
 
             const master = await get("/");
-            assert.strictEqual(master.status, 200, `GET / through the port-forward: ${master.status}\n${forwardLog}`);
+            assert.strictEqual(master.status, 200, `GET / through the port-forward: ${master.status}\n${forward.log()}`);
             const links = hrefs(master.body);
             const workers = (masterJson()?.workers ?? []).filter((w) => w.state === "ALIVE");
             assert.strictEqual(workers.length, 2, "ALIVE workers");
             const seen: string[] = [];
+            const workerHrefs: string[] = [];
             for (const w of workers) {
                 const href = links.find((l) => l.replace(/\/$/, "") === `/proxy/${w.id}`);
                 assert.ok(href, `the master page does not link worker ${w.id} through the proxy; its links: ${links.join(" ")}`);
+                workerHrefs.push(href);
                 const page = await get(href);
                 assert.strictEqual(page.status, 200, `${href}: ${page.status}`);
                 assert.match(page.body, new RegExp(`Spark Worker at ${w.host.replace(/\./g, "\\.")}:`), `${href} is not ${w.id}'s page`);
@@ -1381,6 +1444,34 @@ describe("the local stack on real nodes", function () {
             assert.strictEqual(executors.status, 200, "the application's executors tab");
             seen.push(`${appHref} -> ${app.path} (application, ${tabs.length} tabs under the proxy)`);
 
+            // The same walk in a real browser: the links clicked, and every stylesheet, script
+            // and image of every page loaded through the tunnel.
+            const browser = await launchBrowser();
+            try {
+                const { page, failed } = await openTab(browser, base);
+                await page.goto(`${base}/`);
+                assert.match(await page.title(), /^Spark Master at spark:\/\//, "the master page's title in the browser");
+                const shots = [await screenshot(page, "master")];
+                for (const [i, href] of workerHrefs.entries()) {
+                    await page.locator(`a[href="${href}"]`).first().click();
+                    await page.waitForURL((u) => u.pathname.startsWith(`/proxy/${workers[i].id}`));
+                    await page.waitForLoadState("load");
+                    assert.match(await page.title(), /^Spark Worker at /, `the page after clicking ${href}`);
+                    shots.push(await screenshot(page, `worker-${i}`));
+                    await page.goBack();
+                }
+                await page.locator(`a[href="${appHref}"]`).first().click();
+                await page.waitForURL((u) => u.pathname.startsWith(`/proxy/${driver.appId}/jobs`));
+                await page.waitForLoadState("load");
+                assert.match(await page.title(), /Spark Jobs$/, `the page after clicking ${appHref}`);
+                assert.ok(await page.locator("a", { hasText: "Executors" }).first().isVisible(), "the application's Executors tab");
+                shots.push(await screenshot(page, "application"));
+                assert.deepStrictEqual(failed, [], "requests that failed while the browser read the pages");
+                seen.push(`chromium clicked through the same links; screenshots: ${shots.join(" ")}`);
+            } finally {
+                await browser.close();
+            }
+
             // The master's JSON and metrics through the same tunnel; a worker's metrics still answer on its own port.
             const json = JSON.parse((await get("/json/")).body) as MasterJson;
             assert.strictEqual(json.status, "ALIVE");
@@ -1392,14 +1483,130 @@ describe("the local stack on real nodes", function () {
                 `/api/v1/namespaces/${NS}/pods/${worker.metadata.name}:8081/proxy/metrics/prometheus/`,
             ]).stdout;
             assert.match(direct, /^metrics_worker_coresFree_Value/m, "a worker's /metrics/prometheus, read on its own port");
-            note(`through \`${args.join(" ")}\`: ${seen.join("; ")}`);
+            note(`through \`${printed}\` (local port ${forward.local}): ${seen.join("; ")}`);
 
-            kubectl(["-n", NS, "exec", driver.pod, "--", "touch", "/tmp/idle-go"]);
+            kubectl(["-n", NS, "exec", driver.name, "--", "touch", "/tmp/idle-go"]);
             const r = await awaitScriptJob(job);
             assert.ok(r.succeeded, `the driver failed:\n${r.log.slice(-3000)}`);
         } finally {
-            forward?.kill();
+            forward?.stop();
             kubectl(["-n", NS, "delete", "job,configmap", job.name, "--ignore-not-found", "--wait=false"], { allowFail: true });
         }
+    });
+
+    it("15. connect on: a thin client through the printed connectPortForwardCommand runs a checked aggregation on the workers within its cores cap, the master lists and proxies the server's application; under the NetworkPolicy 15002 is open to client pods only", async function () {
+        // Connect needs Spark 4: after spec 5 the stack runs it already (run alone, this rolls it there).
+        setConfig({ sparkVersion: VERSIONS.current, image: sparkImage(VERSIONS.current), connect: { cores: 1 } });
+        let forward: PortForward | undefined;
+        let uiForward: PortForward | undefined;
+        const PROBE = "connect-probe";
+        try {
+            const took = up();
+            const o = outputs(STACK);
+            assert.strictEqual(o.connectUrl, `sc://spark-connect.${NS}.svc.cluster.local:15002`);
+            assert.strictEqual(o.connectTokenSecretName, "spark-connect-token");
+            const server = await waitFor("the Connect server Ready", 240_000, () => pods("connect").find(isReady));
+            const app = await waitFor("the Connect server's application RUNNING on the master", 120_000, () =>
+                (masterJson()?.activeapps ?? []).find((a) => a.name === "Spark Connect server" && a.state === "RUNNING"),
+            ).catch((e: Error) => {
+                const log = kubectl(["-n", NS, "logs", server.metadata.name, "--tail=60"], { allowFail: true });
+                const m = masterJson();
+                throw new Error(
+                    `${e.message}\nmaster: ${JSON.stringify({ workers: m?.workers, activeapps: m?.activeapps })}\n${server.metadata.name}'s log:\n${log.stdout}${log.stderr}`,
+                );
+            });
+            const token = Buffer.from(kubectlJson(["-n", NS, "get", "secret", o.connectTokenSecretName]).data.token, "base64").toString();
+            const python = installConnectClient();
+            forward = await portForward(o.connectPortForwardCommand as string, 15002);
+            const t0 = Date.now();
+            const ok = await runConnectClient(python, forward.local, token, 150_000);
+            const firstResult = (Date.now() - t0) / 1000;
+            if (!ok.json?.ok) {
+                const log = kubectl(["-n", NS, "logs", server.metadata.name, "--tail=40"], { allowFail: true });
+                const m = masterJson();
+                assert.fail(
+                    `the session's aggregation (exit ${ok.code}): ${JSON.stringify(ok.json)}\n${ok.output}\nport-forward: ${forward.log().slice(-1000)}\nmaster's apps: ${JSON.stringify(m?.activeapps)}\n${server.metadata.name}'s log:\n${log.stdout}${log.stderr}\nexecutors: ${executorLogs(app.id).slice(-3000)}`,
+                );
+            }
+            const wrong = await runConnectClient(python, forward.local, `${token}x`);
+            assert.strictEqual(wrong.json?.ok, false, `a wrong token was accepted: ${JSON.stringify(wrong.json)}`);
+            assert.match(wrong.json?.error ?? "", /UNAUTHENTICATED|token/i, "the wrong token's refusal");
+            const during = (masterJson()?.activeapps ?? []).find((a) => a.id === app.id);
+            assert.ok(during && during.cores <= 1, `the server's application holds ${during?.cores} cores, over its cap of 1`);
+
+            // Its UI through the master's reverse proxy, with Connect's own tab.
+            uiForward = await portForward(o.portForwardCommand as string, 8080);
+            const r = await fetch(`http://127.0.0.1:${uiForward.local}/proxy/${app.id}/`);
+            const body = await r.text();
+            assert.strictEqual(r.status, 200, `/proxy/${app.id}/: ${r.status}`);
+            assert.ok(body.includes(`/proxy/${app.id}/connect/`), `the Connect server's UI has no Connect tab under the proxy`);
+            note(
+                `connect: up ${took.toFixed(1)}s; session through \`${o.connectPortForwardCommand}\` (local ${forward.local}) answered in ${firstResult.toFixed(1)}s; wrong token refused (${/UNAUTHENTICATED/.exec(wrong.json?.error ?? "")?.[0] ?? wrong.json?.error?.slice(0, 120)}); ${app.id} under /proxy/ with its Connect tab`,
+            );
+
+            const state = networkPolicyState();
+            if (state !== "enforced") {
+                note(`spec 15's NetworkPolicy part SKIPPED: NetworkPolicy ${state}`);
+                return;
+            }
+            // A pod in the namespace, hardened as the namespace requires, without the client label; then with it.
+            // No CPU request: the master, the workers and the server hold the nodes' CPUs.
+            kubectl(["apply", "-f", "-"], {
+                input: JSON.stringify({
+                    apiVersion: "v1",
+                    kind: "Pod",
+                    metadata: { name: PROBE, namespace: NS },
+                    spec: {
+                        automountServiceAccountToken: false,
+                        securityContext: { runAsNonRoot: true, runAsUser: 185, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [
+                            {
+                                name: "probe",
+                                image: o.image,
+                                imagePullPolicy: "IfNotPresent",
+                                command: ["sleep", "3600"],
+                                resources: { requests: { cpu: "0", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
+                                securityContext: {
+                                    allowPrivilegeEscalation: false,
+                                    capabilities: { drop: ["ALL"] },
+                                    readOnlyRootFilesystem: true,
+                                },
+                            },
+                        ],
+                    },
+                }),
+            });
+            await waitFor("the probe pod Ready", 120_000, () => (isReady(kubectlJson(["-n", NS, "get", "pod", PROBE])) ? true : undefined));
+            const serviceIp = kubectlJson(["-n", NS, "get", "service", "spark-connect"]).spec.clusterIP as string;
+            const targets = [
+                { what: "Service", ip: serviceIp },
+                { what: "server pod", ip: server.status.podIP as string },
+            ];
+            const verdicts = () => targets.map((t) => `${t.what} ${t.ip}:15002 ${connects(NS, PROBE, t.ip, 15002) ? "open" : "closed"}`);
+            assert.deepStrictEqual(
+                verdicts(),
+                targets.map((t) => `${t.what} ${t.ip}:15002 closed`),
+                "an unlabelled pod reached Connect",
+            );
+            kubectl(["-n", NS, "label", "pod", PROBE, "spark-on-k8s/client=true"]);
+            assert.deepStrictEqual(
+                verdicts(),
+                targets.map((t) => `${t.what} ${t.ip}:15002 open`),
+                "a client pod could not reach Connect",
+            );
+            note(`connect under the NetworkPolicy: 15002 closed to an unlabelled pod, open once it is labelled a client (Service and pod)`);
+        } finally {
+            forward?.stop();
+            uiForward?.stop();
+            kubectl(["-n", NS, "delete", "pod", PROBE, "--ignore-not-found", "--wait=false"], { allowFail: true });
+            setConfig({ connect: undefined });
+            up();
+        }
+        assert.strictEqual(
+            pods("connect").filter((p) => !p.metadata.deletionTimestamp).length,
+            0,
+            "the Connect server outlived connect off",
+        );
+        assert.strictEqual(outputs(STACK).connectUrl, undefined);
     });
 });

@@ -105,8 +105,9 @@ for (const version of sparkVersions()) {
             // As Kubernetes mounts a Secret key (here with a trailing newline).
             fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
             master = await h.startMaster("master", { tini: true });
-            // 2 cores on the worker, a cap of 1 on the server: the cap is what limits it.
-            await h.startWorker(master, "worker-1", { tini: true, env: { SPARK_WORKER_CORES: "2" } });
+            // 2 cores on the worker, a cap of 1 on the server: the cap is what limits it. The
+            // memory a 1Gi worker pod offers: Spark's default executor (1g) would not fit it.
+            await h.startWorker(master, "worker-1", { tini: true, env: { SPARK_WORKER_CORES: "2", SPARK_WORKER_MEMORY: "544m" } });
             await h.waitAliveWorkers(master, 1);
             [port] = await freePorts(1);
             server = h.start("connect", ["connect", "--conf", "spark.ui.enabled=false"], {
@@ -119,6 +120,7 @@ for (const version of sparkVersions()) {
                     // The harness's small daemons get 384m, below Spark's 450m minimum for a
                     // driver: the server's own size must win over SPARK_DAEMON_MEMORY.
                     SPARK_CONNECT_DRIVER_MEMORY: "512m",
+                    SPARK_CONNECT_EXECUTOR_MEMORY: "544m",
                 },
             });
             await waitFor(`the Connect server on port ${port}`, 180000, async () => {
@@ -131,14 +133,15 @@ for (const version of sparkVersions()) {
             });
         });
 
-        it("registers with the master as one application capped at SPARK_CONNECT_MAX_CORES", async function () {
+        it("registers with the master as one application capped at SPARK_CONNECT_MAX_CORES, its executors of SPARK_CONNECT_EXECUTOR_MEMORY", async function () {
             const app = await waitFor("the Connect application RUNNING with its executor", 90000, async () => {
                 const json = await h.masterJson(master);
                 const a = json.activeapps.find((x) => x.name === "Spark Connect server") as
-                    { name: string; state: string; cores: number } | undefined;
+                    { name: string; state: string; cores: number; memoryperexecutor: number } | undefined;
                 return a !== undefined && a.state === "RUNNING" && a.cores > 0 ? a : undefined;
             });
             assert.equal(app.cores, 1, "spark.cores.max=1 not applied");
+            assert.equal(app.memoryperexecutor, 544, "spark.executor.memory=544m not applied");
         });
 
         it("runs a DataFrame aggregation for a client with the token, with the right result", function () {

@@ -109,6 +109,10 @@ describe("entrypoint.sh contract", function () {
             run(["connect"], { ...m, SPARK_CONNECT_TOKEN_FILE: good, SPARK_CONNECT_DRIVER_MEMORY: "lots" }),
             "SPARK_CONNECT_DRIVER_MEMORY='lots'",
         );
+        assertUsageError(
+            run(["connect"], { ...m, SPARK_CONNECT_TOKEN_FILE: good, SPARK_CONNECT_EXECUTOR_MEMORY: "1 g" }),
+            "SPARK_CONNECT_EXECUTOR_MEMORY='1 g'",
+        );
         // The token itself is never echoed.
         for (const env of [{ SPARK_CONNECT_MAX_CORES: "0" }, { SPARK_CONNECT_DRIVER_MEMORY: "lots" }] as Record<string, string>[]) {
             const r = run(["connect"], { ...m, SPARK_CONNECT_TOKEN_FILE: good, ...env });

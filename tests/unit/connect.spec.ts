@@ -160,9 +160,14 @@ describe("SparkCluster with Spark Connect", () => {
         assert.strictEqual(env.SPARK_CONNECT_PORT, "15002");
         assert.strictEqual(env.SPARK_CONNECT_MAX_CORES, "2");
         assert.strictEqual(env.SPARK_CONNECT_DRIVER_MEMORY, "1536m");
+        // Executors sized to what one worker offers (Spark's 1g default fits no 1Gi worker).
+        const worker = envOf(one(e.resources, DEPLOYMENT, "spark-worker").inputs.spec.template.spec.containers[0]);
+        assert.strictEqual(env.SPARK_CONNECT_EXECUTOR_MEMORY, worker.SPARK_WORKER_MEMORY);
         assert.strictEqual(env.SPARK_CONNECT_TOKEN_FILE, "/etc/spark/connect/token");
         assert.strictEqual(env.SPARK_AUTH_SECRET_FILE, "/etc/spark/auth/secret");
         assert.deepStrictEqual(env.SPARK_LOCAL_IP, { fieldRef: { fieldPath: "status.podIP" } });
+        // What it advertises to executors: the pod IP, not the pod's unresolvable hostname.
+        assert.deepStrictEqual(env.SPARK_LOCAL_HOSTNAME, { fieldRef: { fieldPath: "status.podIP" } });
         const size = { cpu: "1", memory: "2Gi", "ephemeral-storage": "1792Mi" };
         assert.deepStrictEqual(c.resources, { requests: size, limits: size });
         assert.deepStrictEqual(c.startupProbe.tcpSocket, { port: "grpc" });
