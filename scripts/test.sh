@@ -41,13 +41,17 @@ tier_budget() {
 # A tier that cannot run on this machine writes why to $SPARK_TIER_SKIP_FILE and exits 0.
 # `timeout` signals the tier's whole process group (TERM, then KILL 120 s later), so the node
 # tier's SIGTERM handler still takes its nodes down.
+free_disk() {
+  df -h --output=avail "$REPO_ROOT" 2>/dev/null | tail -n1 | tr -d ' '
+}
+
 run_tier() {
   local name="$1"
   shift
   local budget rc=0
   budget="$(tier_budget "$name")"
   # Free disk before each tier: a CI machine once ran out during the node tier's image build.
-  log "=== tier $name (at most ${budget}s, $(df -h --output=avail "$REPO_ROOT" 2>/dev/null | tail -n1 | tr -d ' ') free on disk): $*"
+  log "=== tier $name (at most ${budget}s, $(free_disk) free on disk): $*"
   local start=$SECONDS skip_file
   skip_file="$(mktemp)"
   SPARK_TIER_SKIP_FILE="$skip_file" timeout --kill-after=120 "$budget" "$@" || rc=$?
@@ -65,7 +69,7 @@ run_tier() {
   else
     failed=$((failed + 1))
     failed_names+=("$name")
-    log "=== tier $name FAILED after $((SECONDS - start))s ($(df -h --output=avail "$REPO_ROOT" 2>/dev/null | tail -n1 | tr -d ' ') free on disk)"
+    log "=== tier $name FAILED after $((SECONDS - start))s ($(free_disk) free on disk)"
   fi
   rm -f "$skip_file"
 }

@@ -514,3 +514,45 @@ export function eventField<T>(event: Record<string, unknown>, ...keys: string[])
 export function printedValue(output: string, key: string): string | undefined {
     return new RegExp(`(?:^|\\s)${key}=(\\S+)`, "m").exec(output)?.[1];
 }
+
+export interface ConnectClientResult {
+    /** Exit status: 0 answered and checked, 1 refused or failed (json says why), null killed. */
+    status: number | null;
+    json: { ok: boolean; groups?: Record<string, [number, number]>; error?: string } | undefined;
+    stdout: string;
+    stderr: string;
+}
+
+/**
+ * The pinned thin client (pyspark-client, no JVM) on this host, as a laptop runs it through a
+ * port-forward: `sc://localhost:PORT` (plain gRPC; pyspark-client switches to TLS for a token and
+ * any other host), the token from the environment (never in argv; none when undefined), an
+ * aggregation whose answer the script checks (tests/spark/jobs/connect_client.py). Killed
+ * after `timeoutMs`.
+ */
+export function runConnectClient(python: string, port: number, token: string | undefined, timeoutMs: number): Promise<ConnectClientResult> {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) {
+        if (!k.startsWith("SPARK_") && !k.startsWith("PYSPARK_")) env[k] = v;
+    }
+    if (token !== undefined) env.SPARK_CONNECT_TOKEN = token;
+    return new Promise((resolve) => {
+        const child = spawn(python, [path.join(JOBS_DIR, "connect_client.py"), `sc://localhost:${port}`], {
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += String(d)));
+        child.stderr.on("data", (d) => (stderr += String(d)));
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+        child.on("close", (status) => {
+            clearTimeout(timer);
+            const line = stdout
+                .split("\n")
+                .filter((l) => l.startsWith("{"))
+                .pop();
+            resolve({ status, json: line === undefined ? undefined : JSON.parse(line), stdout, stderr });
+        });
+    });
+}

@@ -99,6 +99,11 @@ context_digest() {
   (cd "$REPO_ROOT/images/spark" && find . -path ./dist -prune -o -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-16
 }
 base_id="$(docker_cli image inspect -f '{{.Id}}' "$BASE_IMAGE")"
+# A build that runs out of disk fails deep in Docker's output; say what it needs first.
+# Each build needs about 1 GB on overlay2, and 6 GB on vfs (a full copy per step).
+driver="$(docker_cli info -f '{{.Driver}}')"
+need_gb=1
+[[ "$driver" == overlay2 ]] || need_gb=6
 for version in "${versions[@]}"; do
   tag="$(spark_image "$version")"
   # No spaces: it travels through DOCKER_BUILD_FLAGS, which is split on whitespace.
@@ -107,12 +112,8 @@ for version in "${versions[@]}"; do
     log "$tag up to date"
     continue
   fi
-  # A build that runs out of disk fails deep in Docker's output; say what it needs first.
-  # Each build needs about 1 GB on overlay2, and 6 GB on vfs (a full copy per step).
-  need_gb=1
-  [[ "$(docker_cli info -f '{{.Driver}}')" == overlay2 ]] || need_gb=6
   free_gb="$(($(df --output=avail "$DOCKER_DIR" | tail -n1) / 1024 / 1024))"
-  ((free_gb >= need_gb)) || die "building $tag needs about $need_gb GB free on $DOCKER_DIR (storage driver $(docker_cli info -f '{{.Driver}}')); it has $free_gb GB"
+  ((free_gb >= need_gb)) || die "building $tag needs about $need_gb GB free on $DOCKER_DIR (storage driver $driver); it has $free_gb GB"
   start="$(now_ms)"
   DOCKER_HOST="unix://$DOCKER_SOCK" DOCKER_BUILDKIT=0 \
     DOCKER_BUILD_FLAGS="--network host --label spark-on-k8s.inputs=$inputs" \

@@ -3,7 +3,6 @@
 // the token; no token and a wrong token are refused; the token is on no command line and in
 // no log line. Spark 3.5 has no server in its distribution: the role refuses it.
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -13,16 +12,14 @@ import {
     freePorts,
     installConnectClient,
     installSpark,
-    JOBS_DIR,
     ManagedProcess,
     MasterHandle,
+    runConnectClient,
     SparkHarness,
     sparkSuite,
     sparkVersions,
     waitFor,
 } from "../../tooling/spark";
-
-const CLIENT_JOB = path.join(JOBS_DIR, "connect_client.py");
 
 function hasConnectServer(sparkHome: string): boolean {
     return fs.readdirSync(path.join(sparkHome, "jars")).some((f) => f.startsWith("spark-connect_"));
@@ -42,31 +39,6 @@ function portOpen(port: number): Promise<boolean> {
             resolve(false);
         });
     });
-}
-
-interface ClientResult {
-    status: number | null;
-    json: { ok: boolean; groups?: Record<string, [number, number]>; error?: string } | undefined;
-    stdout: string;
-    stderr: string;
-}
-
-// The thin client as a laptop runs it through a port-forward: sc://localhost:PORT (plain
-// gRPC; pyspark-client switches to TLS for a token and any other host). The token comes
-// through the environment, so it is not in argv either.
-// spawnSync blocks mocha's own timer: the client's timeout stays below the test's.
-function runClient(python: string, port: number, token: string | undefined, timeoutMs: number): ClientResult {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) {
-        if (!k.startsWith("SPARK_") && !k.startsWith("PYSPARK_")) env[k] = v;
-    }
-    if (token !== undefined) env.SPARK_CONNECT_TOKEN = token;
-    const res = spawnSync(python, [CLIENT_JOB, `sc://localhost:${port}`], { env, encoding: "utf8", timeout: timeoutMs });
-    const line = res.stdout
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .pop();
-    return { status: res.status, json: line === undefined ? undefined : JSON.parse(line), stdout: res.stdout, stderr: res.stderr };
 }
 
 for (const version of sparkVersions()) {
@@ -144,9 +116,9 @@ for (const version of sparkVersions()) {
             assert.equal(app.memoryperexecutor, 544, "spark.executor.memory=544m not applied");
         });
 
-        it("runs a DataFrame aggregation for a client with the token, with the right result", function () {
+        it("runs a DataFrame aggregation for a client with the token, with the right result", async function () {
             this.timeout(180000);
-            const res = runClient(python, port, token, 170000);
+            const res = await runConnectClient(python, port, token, 170000);
             assert.equal(res.status, 0, `client failed: ${res.stdout}\n${res.stderr.slice(-3000)}`);
             assert.equal(res.json?.ok, true);
             assert.deepEqual(res.json?.groups, {
@@ -160,9 +132,9 @@ for (const version of sparkVersions()) {
             ["no token", undefined],
             ["a wrong token", "not-the-token"],
         ] as const) {
-            it(`refuses a client with ${label}`, function () {
+            it(`refuses a client with ${label}`, async function () {
                 this.timeout(120000);
-                const res = runClient(python, port, given, 110000);
+                const res = await runConnectClient(python, port, given, 110000);
                 assert.equal(res.status, 1, `expected a refusal: ${res.stdout}\n${res.stderr.slice(-2000)}`);
                 assert.equal(res.json?.ok, false);
                 assert.match(res.json?.error ?? "", /UNAUTHENTICATED|[Aa]uthentication|token/);
