@@ -109,7 +109,7 @@ KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubec
 
 # The wrapper modules, in build order (biggest builds run one after another anyway).
 # shellcheck disable=SC2034 # used by tools/pin.sh
-WRAPPER_TOOLS=(etcd kubernetes pulumi pulumi-language-nodejs pulumi-resource-kubernetes kube-network-policies)
+WRAPPER_TOOLS=(etcd kubernetes pulumi pulumi-language-nodejs pulumi-resource-kubernetes kube-network-policies coredns prometheus)
 
 # module_dir MODULE@VERSION: the module's directory in the Go module cache (downloads it).
 module_dir() {
@@ -172,6 +172,13 @@ write_wrapper_gomod() {
       ;;
     kube-network-policies)
       edits=(-require="sigs.k8s.io/kube-network-policies@$KUBE_NETWORK_POLICIES_VERSION")
+      ;;
+    coredns)
+      edits=(-require="github.com/coredns/coredns@$COREDNS_VERSION")
+      ;;
+    prometheus)
+      edits=(-require="github.com/prometheus/prometheus@$PROMETHEUS_VERSION"
+        -tool="github.com/prometheus/prometheus/cmd/prometheus")
       ;;
     *) die "unknown wrapper tool: $tool" ;;
   esac

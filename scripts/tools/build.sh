@@ -2,8 +2,9 @@
 # Builds the pinned tools (scripts/versions.env) from the Go module proxy into .tools/bin:
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok (+ its
 # stages in .tools/kwok-stages), pulumi, pulumi-language-nodejs, pulumi-resource-kubernetes,
-# actionlint (the validate tier's workflow linter), kubelet, kube-proxy, coredns and
-# kube-network-policies (the node tier's real node and its NetworkPolicy enforcement). `keda-crds` builds nothing: it copies KEDA's ScaledObject CRD from
+# actionlint (the validate tier's workflow linter), kubelet, kube-proxy, coredns,
+# kube-network-policies and prometheus (the node tier's real node, its NetworkPolicy enforcement
+# and the Prometheus that scrapes it). `keda-crds` builds nothing: it copies KEDA's ScaledObject CRD from
 # the pinned KEDA module into .tools/keda-crds (the e2e tier applies it); `prom-crds` copies the
 # Prometheus Operator's PodMonitor and PrometheusRule CRDs into .tools/prom-crds the same way.
 #
@@ -73,7 +74,7 @@ tool_of() {
     [[ "$name" == "$c" ]] && { echo kubernetes; return; }
   done
   case "$name" in
-    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kube-network-policies | kwok | actionlint | coredns | keda-crds | prom-crds) echo "$name" ;;
+    etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kube-network-policies | prometheus | kwok | actionlint | coredns | keda-crds | prom-crds) echo "$name" ;;
     *) die "unknown tool: $name" ;;
   esac
 }
@@ -88,18 +89,36 @@ ldflags_of() {
     # Must equal the @pulumi/kubernetes npm version, or the engine hunts for that plugin.
     pulumi-resource-kubernetes)
       flags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" ;;
+    prometheus) flags+=" -X github.com/prometheus/common/version.Version=$(prometheus_release)" ;;
     etcd | kwok | actionlint | coredns | kube-network-policies) ;;
     *) flags+="$(k8s_ldflags)" ;;
   esac
   echo "$flags"
 }
 
+# prometheus_release: the release a Prometheus module version stands for (v0.316.0 -> 3.16.0),
+# what `prometheus --version` reports.
+prometheus_release() {
+  local v="${PROMETHEUS_VERSION#v0.}"
+  local first="${v%%.*}"
+  echo "${first:0:1}.$((10#${first:1})).${v#*.}"
+}
+
+# tags_of NAME: build tags. Prometheus keeps Kubernetes as its only service discovery: the
+# others (clouds' SDKs) are most of its build and the node tier needs none of them.
+tags_of() {
+  case "$1" in
+    prometheus) echo remove_all_sd,enable_kubernetes_sd ;;
+  esac
+}
+
 # package_of NAME: the package to build inside its wrapper module.
 package_of() {
   case "$1" in
-    etcd | pulumi-resource-kubernetes | kube-network-policies) echo . ;;
+    etcd | pulumi-resource-kubernetes | kube-network-policies | coredns) echo . ;;
     pulumi) echo github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ;;
     pulumi-language-nodejs) echo github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs ;;
+    prometheus) echo github.com/prometheus/prometheus/cmd/prometheus ;;
     *) echo "k8s.io/kubernetes/cmd/$1" ;;
   esac
 }
@@ -126,9 +145,10 @@ stamp_for() {
     actionlint) printf 'actionlint %s' "$ACTIONLINT_VERSION" ;;
     coredns) printf 'coredns %s' "$COREDNS_VERSION" ;;
     kube-network-policies) printf 'kube-network-policies %s' "$KUBE_NETWORK_POLICIES_VERSION" ;;
+    prometheus) printf 'prometheus %s tags %s' "$PROMETHEUS_VERSION" "$(tags_of prometheus)" ;;
   esac
-  [[ "$tool" == kwok || "$tool" == actionlint || "$tool" == coredns ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
-  printf ' ldflags %s\n' "$(ldflags_of "$name" | sha256sum | cut -c1-16)"
+  [[ "$tool" == kwok || "$tool" == actionlint ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
+  printf ' ldflags %s gcflags %s\n' "$(ldflags_of "$name" | sha256sum | cut -c1-16)" "$(printf '%s ' "${GO_FLAGS[@]}" | sha256sum | cut -c1-16)"
 }
 
 up_to_date() {
@@ -152,6 +172,11 @@ up_to_date() {
   fi
 }
 
+# Flags of every build. The binaries are stripped (-s -w), so the compiler's DWARF would only be
+# thrown away at link time: not making it builds a cold cache about 11% faster (CoreDNS: 66 s
+# instead of 74 s, measured on 2 cores).
+GO_FLAGS=(-trimpath -buildvcs=false -gcflags=all=-dwarf=false)
+
 # Wrapper modules already laid out in this run (several binaries share one).
 declare -A PREPARED=()
 
@@ -170,8 +195,6 @@ build_one() {
     build_kwok
   elif [[ "$tool" == actionlint ]]; then
     build_actionlint
-  elif [[ "$tool" == coredns ]]; then
-    build_coredns
   else
     if [[ -z "${PREPARED[$tool]:-}" ]]; then
       prepare_wrapper "$tool" "$SRC_DIR/$tool"
@@ -179,7 +202,7 @@ build_one() {
       PREPARED[$tool]=1
     fi
     (cd "$SRC_DIR/$tool" &&
-      go build -trimpath -buildvcs=false -ldflags "$(ldflags_of "$name")" \
+      go build "${GO_FLAGS[@]}" -tags "$(tags_of "$name")" -ldflags "$(ldflags_of "$name")" \
         -o "$TOOLS_BIN/$TMP-$name" "$(package_of "$name")")
     mv -f "$TOOLS_BIN/$TMP-$name" "$TOOLS_BIN/$name"
   fi
@@ -199,7 +222,7 @@ warn_on_drift() {
 
 build_kwok() {
   local gobin="$TOOLS_DIR/$TMP-kwok" dir s f
-  GOBIN="$gobin" go install -trimpath -buildvcs=false -ldflags "$(ldflags_of kwok)" \
+  GOBIN="$gobin" go install "${GO_FLAGS[@]}" -ldflags "$(ldflags_of kwok)" \
     "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
   # kwok starts with no stages; these are the module's own "fast" node and pod
   # lifecycles plus lease heartbeats. Copied, not committed, so they follow the version.
@@ -219,18 +242,9 @@ build_kwok() {
 # actionlint: a plain `go install` of the pinned module (it reports that version itself).
 build_actionlint() {
   local gobin="$TOOLS_DIR/$TMP-actionlint"
-  GOBIN="$gobin" go install -trimpath -ldflags "$(ldflags_of actionlint)" \
+  GOBIN="$gobin" go install "${GO_FLAGS[@]}" -ldflags "$(ldflags_of actionlint)" \
     "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
   mv -f "$gobin/actionlint" "$TOOLS_BIN/actionlint"
-}
-
-# coredns: a plain `go install` of the pinned module, with its default plugins (the node
-# tier uses `kubernetes`, `errors`, `health`, `ready` and no `forward`).
-build_coredns() {
-  local gobin="$TOOLS_DIR/$TMP-coredns"
-  GOBIN="$gobin" go install -trimpath -ldflags "$(ldflags_of coredns)" \
-    "github.com/coredns/coredns@$COREDNS_VERSION"
-  mv -f "$gobin/coredns" "$TOOLS_BIN/coredns"
 }
 
 # copy_crds MODULE@VERSION SUBDIR DEST FILE...: CRDs straight from a pinned module (the Go
@@ -260,7 +274,7 @@ copy_keda_crds() {
 all_names() {
   echo etcd
   printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns kube-network-policies keda-crds prom-crds | tr ' ' '\n'
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns kube-network-policies prometheus keda-crds prom-crds | tr ' ' '\n'
 }
 
 names=("$@")
