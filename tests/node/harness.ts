@@ -15,6 +15,7 @@ import { COMMAND_TIMEOUT_MS, reportFailureNow, ROOT, startEnvironment, stopEnvir
 // The e2e harness's helpers, shared rather than copied (its own root hooks are not used).
 export {
     initStack,
+    installPromCrds,
     KUBECONFIG,
     kubectl,
     kubectlJson,
@@ -116,7 +117,7 @@ let started = false;
 
 function setUp(): void {
     script("scripts/node/install.sh");
-    script("scripts/tools/build.sh", ["kubelet", "kube-proxy", "coredns", "kube-network-policies"]);
+    script("scripts/tools/build.sh", ["kubelet", "kube-proxy", "coredns", "kube-network-policies", "prometheus", "prom-crds"]);
     script("scripts/node/docker-up.sh");
     script("scripts/node/build-images.sh", [VERSIONS.current, VERSIONS.previous]);
     script("scripts/cluster/up.sh", ["--nodes", "0", "--real-node"]);

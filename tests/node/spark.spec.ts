@@ -18,6 +18,7 @@ import {
     docker,
     NODES,
     initStack,
+    installPromCrds,
     KUBECONFIG,
     kubectl,
     kubectlJson,
@@ -35,8 +36,11 @@ import {
     waitFor,
     writeStackConfig,
 } from "./harness";
-import { freePorts, installConnectClient, JOBS_DIR } from "../../tooling/spark";
-import { launchBrowser, openTab, screenshot } from "./browser";
+import { freePorts, installConnectClient, runConnectClient } from "../../tooling/spark";
+import { launchBrowser, openTab, screenshot, SCREENSHOT_DIR } from "./browser";
+import { Prometheus } from "./prometheus";
+import { drawDashboard } from "./dashboard";
+import { METRIC_SOURCES, METRICS } from "../../components/monitoring/rules";
 
 const STACK = "local";
 const NS = "spark-local";
@@ -56,6 +60,11 @@ const TWO_EXECUTORS = [
 const CRYPTO_ROWS = 20_000;
 /** SPARK_WORKER_MEMORY the program offers for a 1Gi worker container (components/quantity.ts). */
 const WORKER_OFFERED_MB = 544;
+/**
+ * `monitoring` for the whole describe: scraped and evaluated every 5 s, and the shortest
+ * `for:` the config allows for the alert spec 16 fires.
+ */
+const MONITORING = { scrapeInterval: "5s", workersBelowForMinutes: 1 };
 
 interface MasterJson {
     aliveworkers: number;
@@ -392,51 +401,25 @@ function waitForIdleDriver(job: ScriptJob): Promise<{ name: string; appId: strin
     });
 }
 
-interface ConnectResult {
-    code: number | null;
-    json: { ok: boolean; groups?: Record<string, [number, number]>; error?: string } | undefined;
-    output: string;
-}
-
-/**
- * The pinned thin client (pyspark-client, no JVM) on this host, as a laptop runs it through
- * a port-forward: sc://localhost:PORT, the token from the environment (never in argv), an
- * aggregation whose answer the script checks (tests/spark/jobs/connect_client.py).
- */
-function runConnectClient(python: string, port: number, token: string, timeoutMs = 180_000): Promise<ConnectResult> {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) {
-        if (!k.startsWith("SPARK_") && !k.startsWith("PYSPARK_")) env[k] = v;
-    }
-    env.SPARK_CONNECT_TOKEN = token;
-    return new Promise((resolve) => {
-        const child = spawn(python, [path.join(JOBS_DIR, "connect_client.py"), `sc://localhost:${port}`], {
-            env,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += String(d)));
-        child.stderr.on("data", (d) => (stderr += String(d)));
-        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            const line = stdout
-                .split("\n")
-                .filter((l) => l.startsWith("{"))
-                .pop();
-            resolve({ code, json: line === undefined ? undefined : JSON.parse(line), output: `${stdout}\n${stderr}`.slice(-3000) });
-        });
-    });
-}
-
 function networkPolicyState(): string {
     return fs.readFileSync(path.join(NODE_CLUSTER_DIR, "node", "network-policy"), "utf8").trim();
 }
 
 /** A TCP connect from a pod to ip:port, bounded to 3 s: true when it connected. */
+/**
+ * Whether `pod` can open a TCP connection to each target within 3 s: all tried at once, in one
+ * exec (a closed port costs the whole 3 s, so one after another they cost 3 s each).
+ */
+function connectsAll(ns: string, pod: string, targets: { ip: string; port: number }[]): boolean[] {
+    const tries = targets.map(
+        (t, i) => `(timeout 3 bash -c '</dev/tcp/${t.ip}/${t.port}' 2>/dev/null && echo ${i}=open || echo ${i}=closed) &`,
+    );
+    const out = kubectl(["-n", ns, "exec", pod, "--", "bash", "-c", `${tries.join("\n")}\nwait`], { allowFail: true }).stdout;
+    return targets.map((_, i) => new RegExp(`^${i}=open$`, "m").test(out));
+}
+
 function connects(ns: string, pod: string, ip: string, port: number): boolean {
-    return kubectl(["-n", ns, "exec", pod, "--", "timeout", "3", "bash", "-c", `</dev/tcp/${ip}/${port}`], { allowFail: true }).code === 0;
+    return connectsAll(ns, pod, [{ ip, port }])[0];
 }
 
 /** The executors' logs (stdout, and stderr, in each worker's work dir) of application `appId`, from every worker pod. */
@@ -606,6 +589,54 @@ spark.stop()
 `;
 
 /** A node or pod whose Ready condition is True. */
+/** The real Prometheus of specs 1b, 15 and 16 (tests/node/prometheus.ts), from the stack's own objects. */
+function startPrometheus(): Promise<Prometheus> {
+    return Prometheus.start({
+        dir: path.join(ROOT, ".local", "prometheus"),
+        binary: path.join(TOOLS_BIN, "prometheus"),
+        kubeconfig: KUBECONFIG,
+        interval: MONITORING.scrapeInterval,
+        podMonitors: () => kubectlJson(["-n", NS, "get", "podmonitors.monitoring.coreos.com"]).items,
+        prometheusRules: () => kubectlJson(["-n", NS, "get", "prometheusrules.monitoring.coreos.com"]).items,
+    });
+}
+
+/**
+ * Waits until every Spark metric the rules and the dashboard use (METRICS, by the role that
+ * serves it) has been scraped from the running pods of that role, which run `version`. Not the
+ * kube-state-metrics ones (no kube-state-metrics runs here) nor `up` (the targets' own).
+ */
+async function expectSparkMetrics(prom: Prometheus, version: string): Promise<void> {
+    const byRole = new Map<string, string[]>();
+    for (const role of ["master", "worker"]) {
+        const rolePods = running(role);
+        for (const p of rolePods) {
+            assert.strictEqual(p.spec.containers[0].image, sparkImage(version), `${p.metadata.name}'s image`);
+        }
+        byRole.set(
+            role,
+            rolePods.map((p) => p.metadata.name),
+        );
+    }
+    const wanted = (Object.keys(METRICS) as (keyof typeof METRICS)[]).flatMap((k) =>
+        ["master", "worker"].filter((role) => METRIC_SOURCES[k].split("+").includes(role)).map((role) => ({ name: METRICS[k], role })),
+    );
+    let missing: string[] = [];
+    await waitFor(`every rule and dashboard metric scraped from ${version}'s master and workers`, 90_000, async () => {
+        missing = [];
+        for (const { name, role } of wanted) {
+            const podNames = byRole.get(role)!;
+            const found = await prom.query(`count by (pod) (${name}{namespace="${NS}",spark_role="${role}",pod=~"${podNames.join("|")}"})`);
+            if (found.length !== podNames.length) {
+                missing.push(`${name} from ${podNames.length - found.length} of ${podNames.length} ${role} pods`);
+            }
+        }
+        return missing.length === 0;
+    }).catch((e: Error) => {
+        throw new Error(`${e.message}\nmissing: ${missing.join("; ")}`);
+    });
+}
+
 function isReady(o: any): boolean {
     return (o.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
 }
@@ -727,6 +758,7 @@ describe("the Spark image, built by Docker from images/spark", function () {
 
 describe("the local stack on real nodes", function () {
     this.timeout(600_000);
+    let prometheus: Prometheus | undefined;
 
     before(() => {
         // The local stack's own config, on the previous Spark line first (spec 5 upgrades).
@@ -734,7 +766,11 @@ describe("the local stack on real nodes", function () {
             ...localStackConfig(),
             "spark-on-k8s:sparkVersion": VERSIONS.previous,
             "spark-on-k8s:image": sparkImage(VERSIONS.previous),
+            // Monitoring on from the start, on the Prometheus Operator's real CRDs: spec 1b scrapes the
+            // previous Spark line, spec 16 the current one.
+            "spark-on-k8s:monitoring": MONITORING,
         });
+        installPromCrds();
         initStack(STACK);
         const cwd = JOB_DIR();
         pulumi(["stack", "init", STACK, "--secrets-provider", "passphrase"], { cwd });
@@ -744,6 +780,7 @@ describe("the local stack on real nodes", function () {
 
     after(function () {
         this.timeout(300_000);
+        prometheus?.stop();
         pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK], { cwd: JOB_DIR(), allowFail: true });
         pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK], { allowFail: true });
     });
@@ -772,6 +809,38 @@ describe("the local stack on real nodes", function () {
         const out = outputs(STACK);
         assert.strictEqual(out.image, sparkImage(VERSIONS.previous));
         assert.strictEqual(out.masterUrl, `spark://spark-master.${NS}.svc.cluster.local:7077`);
+    });
+
+    it(`1b. monitoring: a real Prometheus configured from the stack's PodMonitors discovers the master and both workers through the API server, scrapes every metric the rules and the dashboard use (${VERSIONS.previous}), and the recording rules count them`, async () => {
+        prometheus = await startPrometheus();
+        const targets = await waitFor("3 scraped targets up (master, 2 workers)", 90_000, async () => {
+            const t = (await prometheus!.targets()).filter((x) => x.labels.namespace === NS);
+            return t.length === 3 && t.every((x) => x.health === "up") ? t : undefined;
+        }).catch(async (e: Error) => {
+            throw new Error(`${e.message}\ntargets: ${JSON.stringify(await prometheus!.targets())}\n${prometheus!.log().slice(-2000)}`);
+        });
+        // Labelled as the rules select: the pods' own labels copied by the PodMonitors' relabelings.
+        assert.deepStrictEqual(
+            targets.map((t) => `${t.labels.spark_cluster}/${t.labels.spark_role}/${t.labels.pod}`).sort(),
+            [...running("master"), ...running("worker")]
+                .map((p) => `spark/${p.metadata.labels["app.kubernetes.io/component"]}/${p.metadata.name}`)
+                .sort(),
+        );
+        await expectSparkMetrics(prometheus, VERSIONS.previous);
+        // The recording rules on real numbers: 2 workers of 1 core and 544 MB each.
+        for (const [record, want] of [
+            ["spark:alive_workers", 2],
+            ["spark:cores_offered", 2 * WORKER_CORES],
+            ["spark:memory_offered_mb", 2 * WORKER_OFFERED_MB],
+        ] as const) {
+            await waitFor(`${record} = ${want}`, 60_000, async () => {
+                const [sample] = await prometheus!.query(`${record}{namespace="${NS}",spark_cluster="spark"}`);
+                return sample !== undefined && Number(sample.value[1]) === want;
+            });
+        }
+        note(
+            `prometheus ${prometheus.url}: ${targets.length} targets up; every rule and dashboard metric scraped from ${VERSIONS.previous}`,
+        );
     });
 
     it("2. a job submitted as users submit it (the consumer stack examples/spark-job) runs and prints pi", async () => {
@@ -1065,8 +1134,10 @@ describe("the local stack on real nodes", function () {
                 { what: "master UI", ip: master.status.podIP, port: 8080 },
                 ...workers.map((w) => ({ what: `worker UI ${w.status.podIP}`, ip: w.status.podIP, port: 8081 })),
             ];
-            const verdicts = (ns: string, pod: string, targets: typeof rpc) =>
-                targets.map((t) => `${t.what}: ${connects(ns, pod, t.ip, t.port) ? "open" : "closed"}`);
+            const verdicts = (ns: string, pod: string, targets: typeof rpc) => {
+                const open = connectsAll(ns, pod, targets);
+                return targets.map((t, i) => `${t.what}: ${open[i] ? "open" : "closed"}`);
+            };
             const all = (targets: typeof rpc, v: string) => targets.map((t) => `${t.what}: ${v}`);
             for (const [ns, pod] of strangers) {
                 assert.deepStrictEqual(verdicts(ns, pod, rpc), all(rpc, "closed"), `${ns}/${pod} reached RPC`);
@@ -1515,6 +1586,17 @@ describe("the local stack on real nodes", function () {
                     `${e.message}\nmaster: ${JSON.stringify({ workers: m?.workers, activeapps: m?.activeapps })}\n${server.metadata.name}'s log:\n${log.stdout}${log.stderr}`,
                 );
             });
+            // Its PodMonitor, as the operator would pick it up: the server's own target is scraped.
+            if (prometheus) {
+                await prometheus.sync();
+                const p = prometheus;
+                await waitFor('the Connect server scraped (up{spark_role="connect"} = 1)', 90_000, async () => {
+                    const [sample] = await p.query(`up{namespace="${NS}",spark_role="connect"}`);
+                    return sample?.value[1] === "1";
+                });
+            } else {
+                note("spec 15: the Connect server's scrape not checked: no Prometheus (spec 1b failed)");
+            }
             const token = Buffer.from(kubectlJson(["-n", NS, "get", "secret", o.connectTokenSecretName]).data.token, "base64").toString();
             const python = installConnectClient();
             forward = await portForward(o.connectPortForwardCommand as string, 15002);
@@ -1525,10 +1607,10 @@ describe("the local stack on real nodes", function () {
                 const log = kubectl(["-n", NS, "logs", server.metadata.name, "--tail=40"], { allowFail: true });
                 const m = masterJson();
                 assert.fail(
-                    `the session's aggregation (exit ${ok.code}): ${JSON.stringify(ok.json)}\n${ok.output}\nport-forward: ${forward.log().slice(-1000)}\nmaster's apps: ${JSON.stringify(m?.activeapps)}\n${server.metadata.name}'s log:\n${log.stdout}${log.stderr}\nexecutors: ${executorLogs(app.id).slice(-3000)}`,
+                    `the session's aggregation (exit ${ok.status}): ${JSON.stringify(ok.json)}\n${ok.stdout}\n${ok.stderr.slice(-3000)}\nport-forward: ${forward.log().slice(-1000)}\nmaster's apps: ${JSON.stringify(m?.activeapps)}\n${server.metadata.name}'s log:\n${log.stdout}${log.stderr}\nexecutors: ${executorLogs(app.id).slice(-3000)}`,
                 );
             }
-            const wrong = await runConnectClient(python, forward.local, `${token}x`);
+            const wrong = await runConnectClient(python, forward.local, `${token}x`, 180_000);
             assert.strictEqual(wrong.json?.ok, false, `a wrong token was accepted: ${JSON.stringify(wrong.json)}`);
             assert.match(wrong.json?.error ?? "", /UNAUTHENTICATED|token/i, "the wrong token's refusal");
             const during = (masterJson()?.activeapps ?? []).find((a) => a.id === app.id);
@@ -1582,7 +1664,14 @@ describe("the local stack on real nodes", function () {
                 { what: "Service", ip: serviceIp },
                 { what: "server pod", ip: server.status.podIP as string },
             ];
-            const verdicts = () => targets.map((t) => `${t.what} ${t.ip}:15002 ${connects(NS, PROBE, t.ip, 15002) ? "open" : "closed"}`);
+            const verdicts = () => {
+                const open = connectsAll(
+                    NS,
+                    PROBE,
+                    targets.map((t) => ({ ip: t.ip, port: 15002 })),
+                );
+                return targets.map((t, i) => `${t.what} ${t.ip}:15002 ${open[i] ? "open" : "closed"}`);
+            };
             assert.deepStrictEqual(
                 verdicts(),
                 targets.map((t) => `${t.what} ${t.ip}:15002 closed`),
@@ -1608,5 +1697,76 @@ describe("the local stack on real nodes", function () {
             "the Connect server outlived connect off",
         );
         assert.strictEqual(outputs(STACK).connectUrl, undefined);
+    });
+
+    it(`16. monitoring on ${VERSIONS.current}: every metric scraped again; a worker pod deleted while no node has room for its replacement fires SparkWorkersBelowDesired, which resolves once the worker is back`, async () => {
+        assert.ok(prometheus, "no Prometheus: spec 1b did not start one");
+        const prom = prometheus;
+        // The rule and the monitors as the stack holds them now (connect is off again).
+        await prom.sync();
+        await expectSparkMetrics(prom, VERSIONS.current);
+        const alert = async () =>
+            (await prom.alerts()).find((a) => a.labels.alertname === "SparkWorkersBelowDesired" && a.labels.namespace === NS);
+        await waitFor("SparkWorkersBelowDesired quiet with both workers ALIVE", 60_000, async () => (await alert()) === undefined);
+        const nodes = kubectlJson(["get", "nodes"]).items.map((n: any) => n.metadata.name as string);
+        const [victim] = running("worker");
+        try {
+            // No node takes the replacement: as when the nodes are full.
+            kubectl(["cordon", ...nodes]);
+            const t0 = Date.now();
+            kubectl(["-n", NS, "delete", "pod", victim.metadata.name, "--wait=false"]);
+            await waitForAliveWorkers(1);
+            const firing = await waitFor(
+                "SparkWorkersBelowDesired firing",
+                240_000,
+                async () => {
+                    const a = await alert();
+                    return a?.state === "firing" ? a : undefined;
+                },
+                1000,
+            );
+            const fired = (Date.now() - t0) / 1000;
+            assert.strictEqual(firing.labels.severity, "warning");
+            assert.strictEqual(firing.labels.spark_cluster, "spark");
+            assert.match(firing.annotations.summary, /^1 ALIVE workers in spark-local\/spark, 2 desired/);
+            assert.match(
+                firing.annotations.runbook,
+                /kubectl -n spark-local get pods -l app.kubernetes.io\/instance=spark,app.kubernetes.io\/component=worker/,
+            );
+            assert.ok(
+                pods("worker").some((p) => p.status.phase === "Pending"),
+                "the replacement worker should be Pending while the nodes are cordoned",
+            );
+            kubectl(["uncordon", ...nodes]);
+            const t1 = Date.now();
+            await waitForAliveWorkers(2);
+            await waitFor("SparkWorkersBelowDesired resolved", 120_000, async () => (await alert()) === undefined, 1000);
+            note(
+                `alert: SparkWorkersBelowDesired (for: ${MONITORING.workersBelowForMinutes}m, scrape and evaluation every ${MONITORING.scrapeInterval}) firing ${fired.toFixed(1)}s after the worker pod's deletion; gone ${((Date.now() - t1) / 1000).toFixed(1)}s after the nodes took pods again`,
+            );
+        } finally {
+            kubectl(["uncordon", ...nodes], { allowFail: true });
+        }
+
+        // The stack's dashboard, every query run over the whole tier (since spec 1b) against this
+        // Prometheus: each returns data, and the drawing is kept as a screenshot.
+        const cm = kubectlJson(["-n", NS, "get", "configmap", "spark-spark-dashboard"]);
+        const model = JSON.parse(cm.data[`spark-${NS}-spark.json`]);
+        const drawing = await drawDashboard(prom, model, prom.startedAt, Math.floor(Date.now() / 1000));
+        assert.deepStrictEqual(
+            drawing.panels.flatMap((p) => p.series.filter((q) => q.count === 0).map((q) => `${p.title}: ${q.expr}`)),
+            [],
+            "dashboard queries that returned no series",
+        );
+        fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+        fs.writeFileSync(path.join(SCREENSHOT_DIR, "dashboard.html"), drawing.html);
+        const browser = await launchBrowser();
+        try {
+            const { page } = await openTab(browser, "file://");
+            await page.setContent(drawing.html);
+            note(`dashboard: ${drawing.panels.length} panels drawn from the scraped data, ${await screenshot(page, "dashboard")}`);
+        } finally {
+            await browser.close();
+        }
     });
 });
