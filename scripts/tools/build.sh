@@ -145,10 +145,11 @@ stamp_for() {
     actionlint) printf 'actionlint %s' "$ACTIONLINT_VERSION" ;;
     coredns) printf 'coredns %s' "$COREDNS_VERSION" ;;
     kube-network-policies) printf 'kube-network-policies %s' "$KUBE_NETWORK_POLICIES_VERSION" ;;
-    prometheus) printf 'prometheus %s tags %s' "$PROMETHEUS_VERSION" "$(tags_of prometheus)" ;;
+    prometheus) printf 'prometheus %s' "$PROMETHEUS_VERSION" ;;
   esac
   [[ "$tool" == kwok || "$tool" == actionlint ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
-  printf ' ldflags %s gcflags %s\n' "$(ldflags_of "$name" | sha256sum | cut -c1-16)" "$(printf '%s ' "${GO_FLAGS[@]}" | sha256sum | cut -c1-16)"
+  printf ' ldflags %s tags %s flags %s\n' "$(ldflags_of "$name" | sha256sum | cut -c1-16)" "$(tags_of "$name")" \
+    "$(printf '%s ' "${GO_FLAGS[@]}" | sha256sum | cut -c1-16)"
 }
 
 up_to_date() {

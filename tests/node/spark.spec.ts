@@ -405,7 +405,6 @@ function networkPolicyState(): string {
     return fs.readFileSync(path.join(NODE_CLUSTER_DIR, "node", "network-policy"), "utf8").trim();
 }
 
-/** A TCP connect from a pod to ip:port, bounded to 3 s: true when it connected. */
 /**
  * Whether `pod` can open a TCP connection to each target within 3 s: all tried at once, in one
  * exec (a closed port costs the whole 3 s, so one after another they cost 3 s each).
@@ -418,6 +417,7 @@ function connectsAll(ns: string, pod: string, targets: { ip: string; port: numbe
     return targets.map((_, i) => new RegExp(`^${i}=open$`, "m").test(out));
 }
 
+/** A TCP connect from a pod to ip:port, bounded to 3 s: true when it connected. */
 function connects(ns: string, pod: string, ip: string, port: number): boolean {
     return connectsAll(ns, pod, [{ ip, port }])[0];
 }
@@ -588,7 +588,6 @@ sys.stdout.flush()
 spark.stop()
 `;
 
-/** A node or pod whose Ready condition is True. */
 /** The real Prometheus of specs 1b, 15 and 16 (tests/node/prometheus.ts), from the stack's own objects. */
 function startPrometheus(): Promise<Prometheus> {
     return Prometheus.start({
@@ -637,6 +636,7 @@ async function expectSparkMetrics(prom: Prometheus, version: string): Promise<vo
     });
 }
 
+/** A node or pod whose Ready condition is True. */
 function isReady(o: any): boolean {
     return (o.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True");
 }
