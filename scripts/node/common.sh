@@ -83,6 +83,27 @@ ctr_k8s() {
   ctr --address "$sock" --namespace k8s.io "$@"
 }
 
+# node_dirs_running: the node dir of every running process that real nodes start, this
+# checkout's and any other's on the machine, read from their command lines: each names a file
+# under its node dir (the Corefile, kube-proxy.yaml, the policy controller's kubeconfig, or a
+# node's own directory: kubelet, containerd, the shims' socket).
+NODE_FILES_RE="/(Corefile|kube-proxy\\.yaml|network-policy\\.kubeconfig|$NODE_PREFIX-[0-9]+/)"
+node_dirs_running() {
+  local pid
+  for pid in $(pgrep -f -- "/node$NODE_FILES_RE" || true); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+      grep -oE "/[^ ]*/node$NODE_FILES_RE" | sed -E "s#$NODE_FILES_RE\$##" || true
+  done | sort -u
+}
+
+# node_network_left: whether the machine-wide part of a node network exists (the bridge or
+# one of the chains), which only up.sh makes and only down.sh removes.
+node_network_left() {
+  ip link show "$BRIDGE" >/dev/null 2>&1 ||
+    iptables -t mangle -S "$GUARD_CHAIN" >/dev/null 2>&1 ||
+    iptables -t mangle -S "$NETPOL_CHAIN" >/dev/null 2>&1
+}
+
 # node_pid NAME: the recorded pid of one of the node's processes, if still ours.
 node_pid() {
   owned_pid "$NODE_DIR" "$1"

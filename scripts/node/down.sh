@@ -24,6 +24,13 @@ stop_component() {
   fi
 }
 
+# Whether nodes of this kind ran here: their dir, or the network they left when their dir went
+# (a machine with a kube-proxy or kubelet of its own keeps its rules otherwise).
+ran=""
+if [[ -d "$NODE_DIR" ]] || node_network_left; then
+  ran=1
+fi
+
 # Nodes: every directory up.sh made for one (also when it failed before recording it).
 mapfile -t nodes < <(find "$NODE_DIR" -mindepth 1 -maxdepth 1 -type d -name "$NODE_PREFIX-*" -printf '%f\n' 2>/dev/null)
 
@@ -64,20 +71,20 @@ done
 # The NetworkPolicy controller removes its nftables table when it stops; --cleanup does it for
 # one that was killed. Its steering chain goes with the network below.
 stop_component kube-network-policies
-if [[ -x "$TOOLS_BIN/kube-network-policies" && -d "$NODE_DIR" ]]; then
+if [[ -x "$TOOLS_BIN/kube-network-policies" && -n "$ran" ]]; then
   step "$TOOLS_BIN/kube-network-policies" --cleanup --nftables-table "$NETPOL_TABLE"
 fi
 
 # kube-proxy's rules go with its own cleanup mode (it only touches KUBE-* chains).
 stop_component kube-proxy
-if [[ -x "$TOOLS_BIN/kube-proxy" ]] && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1 && [[ -d "$NODE_DIR" ]]; then
+if [[ -x "$TOOLS_BIN/kube-proxy" ]] && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1 && [[ -n "$ran" ]]; then
   step "$TOOLS_BIN/kube-proxy" --cleanup --v=0 >/dev/null
 fi
 
 # The kubelets' own chains (canaries, and the localnet firewall), in both families; only
-# when our nodes ran (a machine with a kubelet of its own keeps its chains).
+# when our nodes ran.
 for ipt in iptables ip6tables; do
-  if [[ ! -d "$NODE_DIR" ]] || ! command -v "$ipt" >/dev/null; then
+  if [[ -z "$ran" ]] || ! command -v "$ipt" >/dev/null; then
     continue
   fi
   for chain in INPUT OUTPUT; do

@@ -63,16 +63,43 @@ if [[ -d "$NODE_DIR" ]]; then
   "$(dirname "$0")/down.sh"
 fi
 
+# The bridge, the routes, the chains and the kubelet ports belong to the machine, not to this
+# checkout: a run killed before its teardown (SIGKILL, a lost CI job), or whose clone was
+# deleted under it, leaves them behind, and this start would fail on them ("RTNETLINK
+# answers: File exists"). Processes of a node dir that is gone are stopped and the network
+# they left removed; nodes of another checkout that still exists are left alone, and said.
+for dir in $(node_dirs_running); do
+  [[ "$dir" == "$NODE_DIR" ]] && continue
+  [[ -d "$dir" ]] && die "real nodes of another checkout run on this machine (state in $dir) and hold $BRIDGE, $POD_CIDR, $SERVICE_CIDR and the kubelet ports; stop them first with that checkout's scripts/node/down.sh (SPARK_LOCAL_CLUSTER_DIR=${dir%/node})"
+  log "processes of real nodes whose state dir is gone ($dir): stopping them"
+  mapfile -t orphans < <(pgrep -f -- "$dir/" || true)
+  ((${#orphans[@]} == 0)) || stop_pids 10 "${orphans[@]}"
+  awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+done
+if node_network_left; then
+  log "$BRIDGE or its chains are left from a run that did not tear down; removing them"
+  "$(dirname "$0")/down.sh"
+fi
+for cidr in "$POD_CIDR" "$SERVICE_CIDR"; do
+  route="$(ip -4 route show root "$cidr" 2>/dev/null | head -n1)"
+  [[ -z "$route" ]] || die "this machine already routes into $cidr ($route); the real node needs $POD_CIDR and $SERVICE_CIDR for itself (scripts/node/common.sh)"
+done
+
 start="$(now_ms)"
 CURRENT_LOG=""
 on_exit() {
   local rc=$?
   ((rc == 0)) && return
-  log "node startup failed (exit $rc); removing what was started"
+  log "node startup failed (exit $rc)${failed:+ at up.sh $failed}; removing what was started"
   show_failed_log "$rc"
   SPARK_NODE_KEEP_LOGS=1 "$(dirname "$0")/down.sh" || true
 }
 trap on_exit EXIT
+# The command that failed, for the message above (a bare "RTNETLINK answers: File exists"
+# does not say which of the network commands it was).
+failed=""
+set -o errtrace
+trap 'failed="line $LINENO: $BASH_COMMAND"' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
