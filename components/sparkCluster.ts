@@ -6,7 +6,6 @@ import * as spec from "./clusterSpec";
 import * as connect from "./connect";
 import { egressPolicySpec } from "./networkEgress";
 import { ClusterConfig } from "./config";
-import { dashboardConfigMapData, dashboardConfigMapName } from "./monitoring/dashboard";
 import { monitoredRoles, podMonitors, runsConnectServer } from "./monitoring/podMonitors";
 import { prometheusRule } from "./monitoring/rules";
 import { WebUiExposure } from "./platforms/platform";
@@ -365,16 +364,23 @@ export class SparkCluster extends pulumi.ComponentResource {
             }) as k8s.apiextensions.CustomResourceArgs,
             after,
         );
-        const dash = dashboardConfigMapData({
-            cluster: c.name,
-            namespace: c.namespace,
-            desiredWorkers: c.workerReplicas,
-            autoscaling: c.autoscaling !== undefined,
-            label: { key: m.dashboardLabelKey, value: m.dashboardLabelValue },
-        });
+        // The dashboard's module (and the Grafana SDK under it) is loaded only here, for a cluster
+        // with monitoring on: every other run of the program would pay ~50 ms to load it for nothing.
+        const dash = pulumi.output(
+            import("./monitoring/dashboard").then((d) => ({
+                name: d.dashboardConfigMapName(c.name),
+                ...d.dashboardConfigMapData({
+                    cluster: c.name,
+                    namespace: c.namespace,
+                    desiredWorkers: c.workerReplicas,
+                    autoscaling: c.autoscaling !== undefined,
+                    label: { key: m.dashboardLabelKey, value: m.dashboardLabelValue },
+                }),
+            })),
+        );
         new k8s.core.v1.ConfigMap(
             `${name}-dashboard`,
-            { metadata: { name: dashboardConfigMapName(c.name), namespace: ns.metadata.name, labels: dash.labels }, data: dash.data },
+            { metadata: { name: dash.name, namespace: ns.metadata.name, labels: dash.labels }, data: dash.data },
             child,
         );
     }
