@@ -73,6 +73,16 @@ export function workloadLabels(cluster: ClusterConfig, component: Component): Re
     };
 }
 
+/**
+ * Annotations of a ClusterIP Service whose only backends `pulumi up` already awaits (their
+ * Deployments rolled out, the pods Ready by Spark's own state, the workers registered through
+ * the master's Service). The Kubernetes provider's Service await proves nothing more, and ends
+ * with a fixed 10 s "settle" after the last change to the Service's Endpoints
+ * (pulumi-kubernetes, provider/pkg/await/service.go): two thirds of an `up` from empty.
+ * LoadBalancer Services keep their await, which is what waits for the address outputs carry.
+ */
+export const BACKENDS_AWAITED: Record<string, string> = { "pulumi.com/skipAwait": "true" };
+
 export function masterServiceName(cluster: ClusterConfig): string {
     return `${cluster.name}-master`;
 }

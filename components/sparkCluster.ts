@@ -173,7 +173,7 @@ export class SparkCluster extends pulumi.ComponentResource {
         const service = new k8s.core.v1.Service(
             `${name}-master-svc`,
             {
-                metadata: inNs(spec.masterServiceName(c)),
+                metadata: { ...inNs(spec.masterServiceName(c)), annotations: spec.BACKENDS_AWAITED },
                 spec: {
                     type: "ClusterIP",
                     selector: spec.selectorLabels(c.name, "master"),
@@ -287,7 +287,10 @@ export class SparkCluster extends pulumi.ComponentResource {
         }
         const connectServer = c.connect
             ? this.connectServer(name, c, args, inNs, sa, inputs, scannerAnnotations, child, withinQuota, [
-                  service,
+                  // The master serving (its Deployment awaited Ready: ALIVE), not its Service's
+                  // await, which no longer runs: the server's driver gives up on a master that
+                  // does not answer within a minute.
+                  master,
                   ...(authSecret ? [authSecret] : []),
               ])
             : undefined;
@@ -417,7 +420,7 @@ export class SparkCluster extends pulumi.ComponentResource {
         return new k8s.core.v1.Service(
             `${name}-history-svc`,
             {
-                metadata: inNs(spec.historyServiceName(c)),
+                metadata: { ...inNs(spec.historyServiceName(c)), annotations: spec.BACKENDS_AWAITED },
                 spec: {
                     type: "ClusterIP",
                     selector: spec.selectorLabels(c.name, "history"),
@@ -467,7 +470,10 @@ export class SparkCluster extends pulumi.ComponentResource {
         );
         const service = new k8s.core.v1.Service(
             `${name}-connect-svc`,
-            { metadata: inNs(connect.connectServiceName(c)), spec: connect.connectServiceSpec(c) },
+            {
+                metadata: { ...inNs(connect.connectServiceName(c)), annotations: spec.BACKENDS_AWAITED },
+                spec: connect.connectServiceSpec(c),
+            },
             child,
         );
         const annotations = args.internalLoadBalancerAnnotations;

@@ -144,6 +144,7 @@ describe("SparkCluster with Spark Connect", () => {
         for (const [k, v] of Object.entries(selector)) assert.strictEqual(d.spec.template.metadata.labels[k], v);
         const svc = one(e.resources, SERVICE, "spark-connect-svc").inputs;
         assert.strictEqual(svc.metadata.name, "spark-connect");
+        assert.deepStrictEqual(svc.metadata.annotations, { "pulumi.com/skipAwait": "true" });
         assert.deepStrictEqual(svc.spec, {
             type: "ClusterIP",
             selector,
@@ -294,6 +295,7 @@ describe("Spark Connect's internal load balancer on eks and aks", () => {
         it(`${target}: an internal LoadBalancer on 15002 only, reachable from private addresses, counted in the quota`, async () => {
             const e = await evaluate({ target, connect: '{"loadBalancer":true}' }, ambient);
             const lb = one(e.resources, SERVICE, "spark-connect-lb").inputs;
+            // The platform's annotations only: its address is awaited (no skipAwait).
             assert.deepStrictEqual(lb.metadata.annotations, annotations);
             assert.strictEqual(lb.spec.type, "LoadBalancer");
             assert.deepStrictEqual(lb.spec.ports, [{ name: "grpc", port: 15002, targetPort: "grpc", protocol: "TCP" }]);

@@ -102,6 +102,8 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
         });
         const svc = one(e.resources, SERVICE).inputs;
         assert.strictEqual(svc.metadata.name, "spark-master");
+        // Its backends' readiness is awaited; the provider's own Service await (a fixed 10 s settle) is not.
+        assert.deepStrictEqual(svc.metadata.annotations, { "pulumi.com/skipAwait": "true" });
         assert.strictEqual(svc.spec.type, "ClusterIP");
         assert.deepStrictEqual(svc.spec.selector, selector);
         assert.deepStrictEqual(svc.spec.ports, [
@@ -459,6 +461,7 @@ describe("SparkCluster with the History Server", () => {
         assert.deepStrictEqual({ ...history.spec.template.metadata.labels, ...selector }, history.spec.template.metadata.labels);
         const svc = one(e.resources, SERVICE, "spark-history-svc").inputs;
         assert.deepStrictEqual(svc.spec.selector, history.spec.selector.matchLabels);
+        assert.deepStrictEqual(svc.metadata.annotations, { "pulumi.com/skipAwait": "true" });
         assert.deepStrictEqual(svc.spec.ports, [{ name: "http", port: 18080, targetPort: "http", protocol: "TCP" }]);
     });
 
