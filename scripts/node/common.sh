@@ -96,6 +96,19 @@ node_dirs_running() {
   done | sort -u
 }
 
+# unmount_under DIR: every mount below DIR (secrets' tmpfs, container rootfs, snapshots),
+# deepest first, lazily where a plain unmount is refused (still busy).
+unmount_under() {
+  local m mounts
+  for _ in 1 2 3; do
+    mapfile -t mounts < <(awk -v d="$1/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r)
+    ((${#mounts[@]})) || return 0
+    for m in "${mounts[@]}"; do
+      umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    done
+  done
+}
+
 # node_network_left: whether the machine-wide part of a node network exists (the bridge or
 # one of the chains), which only up.sh makes and only down.sh removes.
 node_network_left() {

@@ -100,15 +100,9 @@ for ipt in iptables ip6tables; do
   done
 done
 
-# Mounts under the node dir (secrets' tmpfs, container rootfs, snapshots), deepest first.
+# Mounts under the node dir.
 if [[ -d "$NODE_DIR" ]]; then
-  for _ in 1 2 3; do
-    mapfile -t mounts < <(awk -v d="$NODE_DIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r)
-    ((${#mounts[@]})) || break
-    for m in "${mounts[@]}"; do
-      step umount "$m" || step umount -l "$m"
-    done
-  done
+  unmount_under "$NODE_DIR"
 fi
 
 # The kubelet's pod cgroups (cgroupfs driver: a kubepods tree in each hierarchy), now empty.

@@ -74,7 +74,7 @@ for dir in $(node_dirs_running); do
   log "processes of real nodes whose state dir is gone ($dir): stopping them"
   mapfile -t orphans < <(pgrep -f -- "$dir/" || true)
   ((${#orphans[@]} == 0)) || stop_pids 10 "${orphans[@]}"
-  awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  unmount_under "$dir"
 done
 if node_network_left; then
   log "$BRIDGE or its chains are left from a run that did not tear down; removing them"
