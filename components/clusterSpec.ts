@@ -17,8 +17,10 @@ export const PORTS = {
     workerRpc: 7078,
     workerWebUi: 8081,
     historyWebUi: 18080,
-    /** Spark Connect's gRPC port (components/connect.ts). */
+    /** Spark Connect's gRPC port, with TLS (components/connect.ts). */
     connect: 15002,
+    /** The Connect server's own plain gRPC port, on its pod's loopback only (behind the TLS proxy). */
+    connectPlain: 15003,
     /** The Connect server's own Spark UI (a driver's UI). */
     connectUi: 4040,
 } as const;
@@ -30,6 +32,14 @@ export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] 
 export function connectTokenSecretName(cluster: ClusterConfig): string {
     return `${cluster.name}-connect-token`;
 }
+
+/** Name of the kubernetes.io/tls Secret of the Connect server's TLS proxy (its key never leaves it). */
+export function connectTlsSecretName(cluster: ClusterConfig): string {
+    return `${cluster.name}-connect-tls`;
+}
+
+/** The Connect TLS proxy's own share of the server pod (taken from `connect.serverCores` and `connect.memory`). */
+export const CONNECT_TLS_PROXY = { milliCores: 100, memoryMiB: 64, ephemeralMiB: 64 } as const;
 
 /** The image's non-root user (images/spark/Dockerfile). */
 export const SPARK_UID = 185;
@@ -281,7 +291,7 @@ export function scratchMiB(cluster: ClusterConfig, component: Component): { work
 const CONTAINER_LOGS_MIB = 512;
 
 /** requests = limits: Guaranteed QoS, so the kubelet never evicts a busy worker first. */
-export function resources(cores: number, memory: string, ephemeralMiB: number) {
+export function resources(cores: number | string, memory: string, ephemeralMiB: number) {
     const r = { cpu: String(cores), memory, "ephemeral-storage": `${ephemeralMiB}Mi` };
     return { requests: r, limits: r };
 }
@@ -386,17 +396,21 @@ export function sparkContainer(cluster: ClusterConfig, component: Exclude<Compon
 }
 
 /**
- * Pod spec shared by master, workers and History Server: non-root, no API token, and the
- * volumes its container mounts (scratch space, the RPC secret, the event-log claim).
+ * Pod spec shared by master, workers, History Server and Connect server: non-root, no API
+ * token, and the volumes its containers mount (scratch space, the RPC secret, the event-log
+ * claim, the Connect token and TLS key).
  */
 export function podSpec(
     cluster: ClusterConfig,
     component: Component,
     serviceAccountName: Input<string>,
-    container: Container,
+    container: Container | Container[],
     extra: Partial<PodSpec> = {},
 ): PodSpec {
-    const mounted = new Set(((container.volumeMounts ?? []) as k8s.types.input.core.v1.VolumeMount[]).map((m) => m.name));
+    const containers = Array.isArray(container) ? container : [container];
+    const mounted = new Set(
+        containers.flatMap((c) => ((c.volumeMounts ?? []) as k8s.types.input.core.v1.VolumeMount[]).map((m) => m.name)),
+    );
     return {
         serviceAccountName,
         automountServiceAccountToken: false,
@@ -408,7 +422,7 @@ export function podSpec(
             fsGroup: SPARK_UID,
             seccompProfile: { type: "RuntimeDefault" },
         },
-        containers: [container],
+        containers,
         volumes: podVolumes(cluster, component).filter((v) => mounted.has(v.name)),
         ...extra,
     };
@@ -424,9 +438,22 @@ function podVolumes(cluster: ClusterConfig, component: Component): (k8s.types.in
         ...(cluster.rpcAuth ? [{ name: "rpc-auth", secret: { secretName: authSecretName(cluster), defaultMode: 0o440 } }] : []),
         ...(cluster.historyServer ? [{ name: "event-logs", persistentVolumeClaim: { claimName: eventLogClaimName(cluster) } }] : []),
         ...(cluster.masterRecovery ? [{ name: "recovery", persistentVolumeClaim: { claimName: recoveryClaimName(cluster) } }] : []),
-        // The Connect token: only the Connect server mounts it.
+        // The Connect token and the TLS proxy's certificate and key: only the Connect server's pod mounts them.
         ...(cluster.connect
-            ? [{ name: "connect-token", secret: { secretName: connectTokenSecretName(cluster), defaultMode: 0o440 } }]
+            ? [
+                  { name: "connect-token", secret: { secretName: connectTokenSecretName(cluster), defaultMode: 0o440 } },
+                  {
+                      name: "connect-tls",
+                      secret: {
+                          secretName: connectTlsSecretName(cluster),
+                          defaultMode: 0o440,
+                          items: [
+                              { key: "tls.crt", path: "tls.crt" },
+                              { key: "tls.key", path: "tls.key" },
+                          ],
+                      },
+                  },
+              ]
             : []),
     ];
 }
@@ -445,7 +472,8 @@ export function workerSpread(cluster: ClusterConfig): k8s.types.input.core.v1.To
 /**
  * Namespace quota. It is sized for maxWorkerReplicas (not workerReplicas, so scaling touches
  * only the worker Deployment), the master, one worker-sized client pod (a spark-submit Job)
- * and the History Server when there is one.
+ * and the History Server and the Connect server when there is one (its pod's CPU and memory are
+ * `connect.serverCores` and `connect.memory`, the TLS proxy's share included).
  */
 export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): Record<string, string> {
     const workerSlots = cluster.maxWorkerReplicas + 1;
@@ -458,7 +486,7 @@ export function quotaHard(cluster: ClusterConfig, webUiLoadBalancer: boolean): R
         scratchMiB(cluster, "master").total +
         scratchMiB(cluster, "worker").total * workerSlots +
         scratchMiB(cluster, "history").total * history +
-        (connect ? scratchMiB(cluster, "connect").total : 0);
+        (connect ? scratchMiB(cluster, "connect").total + CONNECT_TLS_PROXY.ephemeralMiB : 0);
     const loadBalancers = (webUiLoadBalancer ? 1 : 0) + (connect?.loadBalancer === true ? 1 : 0);
     // The claims the program makes (event logs, master recovery); clients bring none.
     const claims = [cluster.historyServer?.size, cluster.masterRecovery?.size].filter((x): x is string => x !== undefined);

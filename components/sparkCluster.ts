@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hpaSpec, scaledObjectSpec } from "./autoscaling";
 import * as spec from "./clusterSpec";
 import * as connect from "./connect";
+import { generateServerTls } from "./x509";
 import { egressPolicySpec } from "./networkEgress";
 import { ClusterConfig } from "./config";
 import { monitoredRoles, podMonitors, runsConnectServer } from "./monitoring/podMonitors";
@@ -51,6 +52,10 @@ export interface ClusterOutputs {
     readonly connectUrl: pulumi.Output<string | undefined>;
     /** The Secret (in `namespace`, key `token`) holding the token Connect clients send; undefined with connect off. */
     readonly connectTokenSecretName: pulumi.Output<string | undefined>;
+    /** The CA certificate (PEM) that signed the Connect server's TLS certificate: what in-cluster clients trust; undefined with connect off. */
+    readonly connectCaCert: pulumi.Output<string | undefined>;
+    /** The ConfigMap (in `namespace`, key `ca.crt`) holding that CA, for client pods to mount; undefined with connect off. */
+    readonly connectCaConfigMapName: pulumi.Output<string | undefined>;
     /** What a laptop runs to reach Connect on sc://localhost:15002; undefined with connect off. */
     readonly connectPortForwardCommand: pulumi.Output<string | undefined>;
     /** The internal load balancer's `sc://` URL (eks, aks, opt-in); undefined without it. */
@@ -72,6 +77,29 @@ function generatedSecret(
     return new k8s.core.v1.Secret(
         name,
         { metadata, type: "Opaque", stringData: { [key]: pulumi.secret(crypto.randomBytes(32).toString("hex")) } },
+        { ...child, ignoreChanges: ["stringData", "data"] },
+    );
+}
+
+/**
+ * The Connect server's kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt): a private CA and a
+ * certificate it signs for the Service's DNS names (components/x509.ts), generated once and kept
+ * like generatedSecret's values. The CA's key is never kept: nothing signs with it again.
+ */
+function generatedTlsSecret(
+    name: string,
+    metadata: k8s.types.input.meta.v1.ObjectMeta,
+    c: ClusterConfig,
+    child: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
+    const m = generateServerTls(connect.connectServiceName(c), connect.connectTlsHosts(c), connect.CONNECT_TLS_DAYS);
+    return new k8s.core.v1.Secret(
+        name,
+        {
+            metadata,
+            type: "kubernetes.io/tls",
+            stringData: pulumi.secret({ "tls.crt": m.cert, "tls.key": m.key, [connect.CONNECT_CA_KEY]: m.caCert }),
+        },
         { ...child, ignoreChanges: ["stringData", "data"] },
     );
 }
@@ -314,6 +342,8 @@ export class SparkCluster extends pulumi.ComponentResource {
             masterRecoveryClaimName: recovery ? recovery.metadata.name : pulumi.output(undefined),
             connectUrl: connectServer ? connectServer.service.metadata.name.apply(() => connect.connectUrl(c)) : pulumi.output(undefined),
             connectTokenSecretName: connectServer ? connectServer.token.metadata.name : pulumi.output(undefined),
+            connectCaCert: connectServer ? connectServer.caCert : pulumi.output(undefined),
+            connectCaConfigMapName: connectServer ? connectServer.ca.metadata.name : pulumi.output(undefined),
             connectPortForwardCommand: connectServer
                 ? connectServer.service.metadata.name.apply(() => connect.connectPortForwardCommand(c, args.kubectlContext))
                 : pulumi.output(undefined),
@@ -432,9 +462,10 @@ export class SparkCluster extends pulumi.ComponentResource {
     }
 
     /**
-     * The Spark Connect server: its token Secret (generated once, like the RPC secret), a
-     * Deployment (one replica, recreated on change: one session state, one set of executors),
-     * its Service on 15002 and, on eks/aks when asked, an internal load balancer.
+     * The Spark Connect server: its token Secret and its TLS Secret (generated once, like the RPC
+     * secret), the CA's ConfigMap for clients, a Deployment (one replica, recreated on change: one
+     * session state, one set of executors) of the server and its TLS proxy, its Service on 15002
+     * and, on eks/aks when asked, an internal load balancer.
      */
     private connectServer(
         name: string,
@@ -447,9 +478,30 @@ export class SparkCluster extends pulumi.ComponentResource {
         child: pulumi.CustomResourceOptions,
         withinQuota: pulumi.CustomResourceOptions,
         dependsOn: pulumi.Resource[],
-    ): { token: k8s.core.v1.Secret; service: k8s.core.v1.Service; loadBalancer?: k8s.core.v1.Service } {
-        // Deleting the Secret (then `pulumi up`) rotates it (docs/connect.md).
+    ): {
+        token: k8s.core.v1.Secret;
+        ca: k8s.core.v1.ConfigMap;
+        caCert: pulumi.Output<string>;
+        service: k8s.core.v1.Service;
+        loadBalancer?: k8s.core.v1.Service;
+    } {
+        // Deleting a Secret (then `pulumi up`) rotates it (docs/connect.md).
         const token = generatedSecret(`${name}-connect-token`, inNs(connect.connectTokenSecretName(c)), connect.CONNECT_TOKEN_KEY, child);
+        const tls = generatedTlsSecret(`${name}-connect-tls`, inNs(connect.connectTlsSecretName(c)), c, child);
+        // The CA as the stored Secret holds it (not this run's new one, which ignoreChanges drops):
+        // public, so neither the ConfigMap nor the output is secret.
+        const caCert = pulumi.unsecret(
+            pulumi.all([tls.data, tls.stringData]).apply(([data, stringData]) => {
+                const stored = data?.[connect.CONNECT_CA_KEY];
+                // The provider reports data (base64); engines that echo inputs (mocks) only stringData.
+                return stored !== undefined ? Buffer.from(stored, "base64").toString("utf8") : stringData[connect.CONNECT_CA_KEY];
+            }),
+        );
+        const ca = new k8s.core.v1.ConfigMap(
+            `${name}-connect-ca`,
+            { metadata: inNs(connect.connectCaConfigMapName(c)), data: { [connect.CONNECT_CA_KEY]: caCert } },
+            child,
+        );
         const labels = spec.workloadLabels(c, "connect");
         new k8s.apps.v1.Deployment(
             `${name}-connect`,
@@ -462,11 +514,14 @@ export class SparkCluster extends pulumi.ComponentResource {
                     selector: { matchLabels: connect.connectSelectorLabels(c) },
                     template: {
                         metadata: { labels },
-                        spec: spec.podSpec(c, "connect", sa.metadata.name, connect.connectContainer(c, inputs)),
+                        spec: spec.podSpec(c, "connect", sa.metadata.name, [
+                            connect.connectContainer(c, inputs),
+                            connect.connectTlsContainer(c, inputs),
+                        ]),
                     },
                 },
             },
-            { ...child, dependsOn: [token, ...dependsOn] },
+            { ...child, dependsOn: [token, tls, ...dependsOn] },
         );
         const service = new k8s.core.v1.Service(
             `${name}-connect-svc`,
@@ -492,6 +547,6 @@ export class SparkCluster extends pulumi.ComponentResource {
                       withinQuota,
                   )
                 : undefined;
-        return { token, service, loadBalancer };
+        return { token, ca, caCert, service, loadBalancer };
     }
 }

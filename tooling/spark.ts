@@ -524,20 +524,29 @@ export interface ConnectClientResult {
 }
 
 /**
- * The pinned thin client (pyspark-client, no JVM) on this host, as a laptop runs it through a
- * port-forward: `sc://localhost:PORT` (plain gRPC; pyspark-client switches to TLS for a token and
- * any other host), the token from the environment (never in argv; none when undefined), an
- * aggregation whose answer the script checks (tests/spark/jobs/connect_client.py). Killed
- * after `timeoutMs`.
+ * The pinned thin client (pyspark-client, no JVM) on this host. `target` a port: as a laptop
+ * runs it through a port-forward, `sc://localhost:PORT` (plain gRPC; pyspark-client switches to
+ * TLS for a token and any other host); a string: that `sc://` URL (TLS with a token, trusting
+ * the CA file in `extraEnv.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`). The token from the environment
+ * (never in argv; none when undefined), an aggregation whose answer the script checks
+ * (tests/spark/jobs/connect_client.py). Killed after `timeoutMs`.
  */
-export function runConnectClient(python: string, port: number, token: string | undefined, timeoutMs: number): Promise<ConnectClientResult> {
+export function runConnectClient(
+    python: string,
+    target: number | string,
+    token: string | undefined,
+    timeoutMs: number,
+    extraEnv: NodeJS.ProcessEnv = {},
+): Promise<ConnectClientResult> {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) {
-        if (!k.startsWith("SPARK_") && !k.startsWith("PYSPARK_")) env[k] = v;
+        if (!k.startsWith("SPARK_") && !k.startsWith("PYSPARK_") && !k.startsWith("GRPC_")) env[k] = v;
     }
+    Object.assign(env, extraEnv);
     if (token !== undefined) env.SPARK_CONNECT_TOKEN = token;
+    const url = typeof target === "number" ? `sc://localhost:${target}` : target;
     return new Promise((resolve) => {
-        const child = spawn(python, [path.join(JOBS_DIR, "connect_client.py"), `sc://localhost:${port}`], {
+        const child = spawn(python, [path.join(JOBS_DIR, "connect_client.py"), url], {
             env,
             stdio: ["ignore", "pipe", "pipe"],
         });

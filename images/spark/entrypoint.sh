@@ -4,7 +4,9 @@
 #   entrypoint.sh master | worker | history      runs that Spark daemon in the foreground
 #   entrypoint.sh submit [spark-submit args...]  runs bin/spark-submit
 #   entrypoint.sh connect [spark-submit args...] runs Spark's Connect server (a driver) on the cluster
-#   entrypoint.sh ready master | worker | history the readiness probe: exit 0 once the daemon serves the cluster
+#   entrypoint.sh connect-tls                     runs the TLS terminator in front of a Connect server
+#   entrypoint.sh ready master | worker | history | connect
+#                                                 the readiness probe: exit 0 once the daemon serves
 #   entrypoint.sh COMMAND [ARGS...]               any executable is run as is (bash, ls, ...)
 #
 # Daemons are exec'ed (`spark-class <MainClass>`, which execs the JVM), never started with
@@ -38,9 +40,12 @@ Roles:
   submit    bin/spark-submit with the remaining arguments
   connect   Spark Connect server (foreground, a driver on the cluster); needs SPARK_MASTER_URL
             and SPARK_CONNECT_TOKEN_FILE; extra arguments go to spark-submit
-  ready ROLE  readiness probe of a running master, worker or history server: exit 0 when
-            it serves the cluster (master ALIVE or recovering, worker registered with a master,
-            history server answering its REST API), else 1 with the reason on stderr
+  connect-tls  TLS (1.2+, ALPN h2) on SPARK_CONNECT_TLS_PORT in front of a Connect server on
+            127.0.0.1:SPARK_CONNECT_PORT (foreground); needs SPARK_CONNECT_TLS_DIR and python3
+  ready ROLE  readiness probe of a running master, worker, history or connect server: exit 0
+            when it serves the cluster (master ALIVE or recovering, worker registered with a
+            master, history server answering its REST API, Connect server accepting
+            connections), else 1 with the reason on stderr
   help      this text
 Any other first argument that is an executable is run as is (e.g. bash).
 
@@ -67,9 +72,14 @@ Environment (defaults in brackets):
   SPARK_HISTORY_UI_PORT [18080]
   SPARK_CONNECT_TOKEN_FILE  file holding the token Connect clients must send (required)
   SPARK_CONNECT_PORT [15002]  SPARK_CONNECT_MAX_CORES [no cap]  spark.cores.max of the server
+  SPARK_CONNECT_BIND_ADDRESS [every address]  the address the Connect server listens on, e.g.
+                127.0.0.1 behind connect-tls (spark.connect.grpc.binding.address)
   SPARK_CONNECT_DRIVER_MEMORY [1g]  heap of the Connect server (its driver); Spark needs 450m or more
   SPARK_CONNECT_EXECUTOR_MEMORY [Spark's 1g]  spark.executor.memory of the server's executors: at
                 most what a worker offers, or the server's application waits forever
+  SPARK_CONNECT_TLS_PORT [15002]  connect-tls: the port clients reach with TLS
+  SPARK_CONNECT_TLS_DIR   connect-tls: a directory holding tls.crt and tls.key (a kubernetes.io/tls
+                Secret mounted as files)
 EOF
 }
 
@@ -89,6 +99,16 @@ require_int() {
 
 require_port() {
   require_int "$1" "${2:-1}" 65535
+}
+
+# An address to listen on: an IPv4 address or a host name (when NAME is set).
+require_address() {
+  local name="$1" value
+  [[ -n "${!name:-}" ]] || return 0
+  value="${!name}"
+  if ! [[ "$value" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$ ]]; then
+    fail "$name='$value' is not valid: expected an IPv4 address or a host name such as 127.0.0.1"
+  fi
 }
 
 # A JVM/Spark memory size such as 512m, 1g, 2048M (a bare number means megabytes here).
@@ -410,6 +430,7 @@ run_connect() {
   require_int SPARK_CONNECT_MAX_CORES 1 100000
   require_memory SPARK_CONNECT_DRIVER_MEMORY
   require_memory SPARK_CONNECT_EXECUTOR_MEMORY
+  require_address SPARK_CONNECT_BIND_ADDRESS
   compgen -G "$SPARK_HOME/jars/spark-connect_*.jar" >/dev/null ||
     fail "this Spark ($SPARK_HOME) has no Connect server ($SPARK_HOME/jars/spark-connect_*.jar" \
       "missing): Spark Connect with a token needs Spark 4 or later"
@@ -431,10 +452,34 @@ run_connect() {
   local args=(--class "$CONNECT_SERVER_CLASS" --name "Spark Connect server"
     --master "$SPARK_MASTER_URL" --conf "spark.connect.grpc.binding.port=$port"
     --conf "spark.driver.memory=$memory")
+  [[ -z "${SPARK_CONNECT_BIND_ADDRESS:-}" ]] || args+=(--conf "spark.connect.grpc.binding.address=$SPARK_CONNECT_BIND_ADDRESS")
   [[ -z "${SPARK_CONNECT_MAX_CORES:-}" ]] || args+=(--conf "spark.cores.max=$SPARK_CONNECT_MAX_CORES")
   [[ -z "${SPARK_CONNECT_EXECUTOR_MEMORY:-}" ]] || args+=(--conf "spark.executor.memory=$SPARK_CONNECT_EXECUTOR_MEMORY")
-  log "starting Spark Connect server on port $port for $SPARK_MASTER_URL (cores max ${SPARK_CONNECT_MAX_CORES:-uncapped}, heap $memory, executors ${SPARK_CONNECT_EXECUTOR_MEMORY:-1g}, token from $file)"
+  log "starting Spark Connect server on ${SPARK_CONNECT_BIND_ADDRESS:-every address}, port $port, for $SPARK_MASTER_URL (cores max ${SPARK_CONNECT_MAX_CORES:-uncapped}, heap $memory, executors ${SPARK_CONNECT_EXECUTOR_MEMORY:-1g}, token from $file)"
   run_submit "${args[@]}" "$@"
+}
+
+# TLS in front of the Connect server (a second container of its pod): Spark's server speaks
+# plain gRPC only, and pyspark-client insists on TLS once it sends a token to any host but
+# localhost. The server listens on 127.0.0.1:SPARK_CONNECT_PORT, this on SPARK_CONNECT_TLS_PORT
+# (tls-proxy.py beside this script: Python's ssl, TLS 1.2 or later, ALPN h2).
+run_connect_tls() {
+  require_port SPARK_CONNECT_PORT
+  require_port SPARK_CONNECT_TLS_PORT
+  local backend="${SPARK_CONNECT_PORT:-15002}" listen="${SPARK_CONNECT_TLS_PORT:-15002}"
+  local dir="${SPARK_CONNECT_TLS_DIR:-}" proxy f
+  proxy="$(dirname "${BASH_SOURCE[0]}")/tls-proxy.py"
+  [[ "$listen" != "$backend" ]] ||
+    fail "SPARK_CONNECT_TLS_PORT='$listen' equals SPARK_CONNECT_PORT: the TLS port and the server's plain port must differ"
+  [[ -n "$dir" ]] || fail "SPARK_CONNECT_TLS_DIR is not set: connect-tls needs a directory holding tls.crt and tls.key"
+  for f in tls.crt tls.key; do
+    [[ -f "$dir/$f" && -r "$dir/$f" ]] || fail "SPARK_CONNECT_TLS_DIR='$dir' has no readable $f"
+  done
+  command -v python3 >/dev/null 2>&1 ||
+    fail "connect-tls needs python3, which this image lacks (it was built with INSTALL_PYTHON=false)"
+  [[ -r "$proxy" ]] || fail "connect-tls: $proxy is missing from the image"
+  log "TLS on port $listen in front of the Connect server on 127.0.0.1:$backend (certificate $dir/tls.crt)"
+  exec python3 "$proxy" "$listen" "$backend" "$dir/tls.crt" "$dir/tls.key"
 }
 
 # --- readiness ---------------------------------------------------------------------------
@@ -470,7 +515,18 @@ run_ready() {
       port="${SPARK_HISTORY_UI_PORT:-18080}" path=/api/v1/version what="answering its REST API"
       pattern='"spark" *: *"'
       ;;
-    *) fail "ready needs the role to check: master, worker or history; got '$role'" ;;
+    connect)
+      # A Connect server is ready once it accepts connections: it listens only after its
+      # driver registered with the master and its session manager started.
+      host="${SPARK_CONNECT_BIND_ADDRESS:-127.0.0.1}" port="${SPARK_CONNECT_PORT:-15002}"
+      # shellcheck disable=SC2016 # $1 and $2 expand in the inner bash
+      if ! timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$host" "$port" 2>/dev/null; then
+        printf 'entrypoint: not ready: the Connect server does not accept connections on %s:%s\n' "$host" "$port" >&2
+        exit 1
+      fi
+      return 0
+      ;;
+    *) fail "ready needs the role to check: master, worker, history or connect; got '$role'" ;;
   esac
   if ! body="$(http_get "$host" "$port" "$path")"; then
     printf 'entrypoint: not ready: no 200 from http://%s:%s%s\n' "$host" "$port" "$path" >&2
@@ -491,7 +547,7 @@ main() {
   CRYPTO_ENABLED=0
   if (($# == 0)); then
     usage >&2
-    fail "no role given: expected one of master, worker, history, submit, connect, ready, help, or a command"
+    fail "no role given: expected one of master, worker, history, submit, connect, connect-tls, ready, help, or a command"
   fi
   local role="$1"
   shift
@@ -501,13 +557,14 @@ main() {
     history) run_history ;;
     submit) run_submit "$@" ;;
     connect) run_connect "$@" ;;
+    connect-tls) run_connect_tls ;;
     ready) run_ready "$@" ;;
     help | -h | --help) usage ;;
     *)
       if command -v -- "$role" >/dev/null 2>&1; then
         exec "$role" "$@"
       fi
-      fail "unknown role '$role': expected one of master, worker, history, submit, connect, ready, help," \
+      fail "unknown role '$role': expected one of master, worker, history, submit, connect, connect-tls, ready, help," \
         "or an executable to run"
       ;;
   esac

@@ -303,7 +303,10 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         assert.strictEqual(available("spark-connect"), 1);
         const connect = kubectlJson(["-n", NS, "get", "deployment", "spark-connect"]);
         assert.strictEqual(connect.spec.strategy.type, "Recreate");
-        assert.deepStrictEqual(connect.spec.template.spec.containers[0].args, ["connect"]);
+        assert.deepStrictEqual(
+            connect.spec.template.spec.containers.map((c: any) => c.args),
+            [["connect"], ["connect-tls"]],
+        );
         assert.deepStrictEqual(
             kubectlJson(["-n", NS, "get", "service", "spark-connect"]).spec.ports.map((p: any) => p.port),
             [15002],
@@ -314,7 +317,18 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         assert.ok(!JSON.stringify(out).includes(token), "the token is in the outputs");
         assert.strictEqual(out.connectUrl, "sc://spark-connect.spark-local.svc.cluster.local:15002");
         assert.strictEqual(out.connectTokenSecretName, "spark-connect-token");
-        assert.match(out.connectPortForwardCommand, /-n spark-local port-forward svc\/spark-connect 15002:15002$/);
+        assert.match(out.connectPortForwardCommand, /-n spark-local port-forward deployment\/spark-connect 15002:15003$/);
+        // TLS: the kubernetes.io/tls Secret the proxy mounts, and its CA published as it is stored
+        // (the ConfigMap and the output read the live Secret, not a run's discarded new one).
+        const tls = kubectlJson(["-n", NS, "get", "secret", "spark-connect-tls"]);
+        assert.strictEqual(tls.type, "kubernetes.io/tls");
+        const ca = Buffer.from(tls.data["ca.crt"], "base64").toString();
+        assert.match(ca, /^-----BEGIN CERTIFICATE-----\n/);
+        assert.strictEqual(kubectlJson(["-n", NS, "get", "configmap", "spark-connect-ca"]).data["ca.crt"], ca);
+        assert.strictEqual(out.connectCaCert, ca);
+        assert.strictEqual(out.connectCaConfigMapName, "spark-connect-ca");
+        const key = Buffer.from(tls.data["tls.key"], "base64").toString();
+        assert.ok(!JSON.stringify(connect).includes(key) && !JSON.stringify(out).includes(key), "the TLS key left its Secret");
         // With everything on, a second run changes nothing (the generated secrets included).
         const preview = JSON.parse(pulumi(["preview", "--json", "--stack", STACK]).stdout);
         assert.deepStrictEqual(
@@ -325,8 +339,13 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         setConfig({ autoscaling: undefined, workerDecommissionSeconds: undefined, workerMaxUnavailable: undefined, connect: undefined });
         pulumi(["up", "--yes", "--skip-preview", "--refresh", "--stack", STACK]);
         await waitFor("two workers again", 60_000, () => available("spark-worker") === 2);
-        for (const kind of ["deployment", "service", "secret"]) {
-            const name = kind === "secret" ? "spark-connect-token" : "spark-connect";
+        for (const [kind, name] of [
+            ["deployment", "spark-connect"],
+            ["service", "spark-connect"],
+            ["secret", "spark-connect-token"],
+            ["secret", "spark-connect-tls"],
+            ["configmap", "spark-connect-ca"],
+        ]) {
             assert.notStrictEqual(kubectl(["-n", NS, "get", kind, name], { allowFail: true }).code, 0, `${kind}/${name} is still there`);
         }
         assert.strictEqual(outputs(STACK).connectUrl, undefined);

@@ -120,6 +120,30 @@ describe("entrypoint.sh contract", function () {
         }
     });
 
+    it("rejects a connect-tls role without distinct ports or a readable certificate and key, and a bad bind address, with exit 2", function () {
+        const dir = path.join(h.dir, "connect-tls");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "tls.crt"), "-----BEGIN CERTIFICATE-----\n", { mode: 0o600 });
+        const ports = { SPARK_CONNECT_TLS_PORT: "15002", SPARK_CONNECT_PORT: "15003" };
+        assertUsageError(run(["connect-tls"], ports), "SPARK_CONNECT_TLS_DIR is not set", "tls.crt and tls.key");
+        assertUsageError(
+            run(["connect-tls"], { ...ports, SPARK_CONNECT_TLS_DIR: dir }),
+            `SPARK_CONNECT_TLS_DIR='${dir}' has no readable tls.key`,
+        );
+        assertUsageError(
+            run(["connect-tls"], { SPARK_CONNECT_TLS_PORT: "15003", SPARK_CONNECT_PORT: "15003", SPARK_CONNECT_TLS_DIR: dir }),
+            "SPARK_CONNECT_TLS_PORT='15003' equals SPARK_CONNECT_PORT",
+        );
+        assertUsageError(
+            run(["connect-tls"], { ...ports, SPARK_CONNECT_TLS_PORT: "99999", SPARK_CONNECT_TLS_DIR: dir }),
+            "SPARK_CONNECT_TLS_PORT='99999'",
+        );
+        assertUsageError(
+            run(["connect"], { SPARK_MASTER_URL: "spark://m:7077", SPARK_CONNECT_BIND_ADDRESS: "127.0.0.1; rm -rf /" }),
+            "SPARK_CONNECT_BIND_ADDRESS='127.0.0.1; rm -rf /' is not valid",
+        );
+    });
+
     it("rejects a SPARK_HOME that is not a Spark distribution with exit 2", function () {
         assertUsageError(run(["master"], { SPARK_HOME: h.dir }), "is not a Spark distribution");
     });

@@ -2,6 +2,7 @@
 // Secret, the server's Deployment and Service, NetworkPolicy, quota, outputs, the eks/aks
 // internal load balancer, and that the token is never in a pod spec, env, argv or output.
 import * as assert from "assert";
+import * as crypto from "crypto";
 import { connectHeapMiB, MIN_CONNECT_MEMORY_MIB, SPARK_MIN_EXECUTOR_MIB } from "../../components/quantity";
 import "../../tooling/mocks/cloudMocks";
 import { all, evaluate, Evaluation, isSecret, one, parseAny, Recorded } from "../../tooling/mocks/mocks";
@@ -10,6 +11,7 @@ import { AKS_AMBIENT, EKS_AMBIENT, plain, refuses, SECRET_SIG } from "./cloudSpe
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const SECRET = "kubernetes:core/v1:Secret";
 const SERVICE = "kubernetes:core/v1:Service";
+const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
 function envOf(container: any): Record<string, unknown> {
@@ -111,9 +113,11 @@ describe("SparkCluster with Spark Connect", () => {
         server = one(e.resources, DEPLOYMENT, "spark-connect");
     });
 
-    it("adds the token Secret, the server's Deployment and its Service, and nothing else", () => {
+    it("adds the token and TLS Secrets, the CA's ConfigMap, the server's Deployment and its Service, and nothing else", () => {
         assert.deepStrictEqual(connectObjects(e), [
             `${DEPLOYMENT} spark-connect`,
+            `${CONFIGMAP} spark-connect-ca`,
+            `${SECRET} spark-connect-tls`,
             `${SECRET} spark-connect-token`,
             `${SERVICE} spark-connect-svc`,
         ]);
@@ -152,15 +156,18 @@ describe("SparkCluster with Spark Connect", () => {
         });
     });
 
-    it("runs the connect role against the master with its cap, heap and the token's file", () => {
+    it("runs the connect role against the master with its cap, heap and the token's file, on its loopback only", () => {
         const c = server.inputs.spec.template.spec.containers[0];
         assert.deepStrictEqual(c.args, ["connect"]);
         assert.strictEqual(c.image, one(e.resources, DEPLOYMENT, "spark-master").inputs.spec.template.spec.containers[0].image);
         const env = envOf(c);
         assert.strictEqual(env.SPARK_MASTER_URL, "spark://spark-master.spark-dev.svc.cluster.local:7077");
-        assert.strictEqual(env.SPARK_CONNECT_PORT, "15002");
+        // Plain gRPC on the pod's loopback: only the TLS proxy beside it (and port-forwards) reach it.
+        assert.strictEqual(env.SPARK_CONNECT_PORT, "15003");
+        assert.strictEqual(env.SPARK_CONNECT_BIND_ADDRESS, "127.0.0.1");
         assert.strictEqual(env.SPARK_CONNECT_MAX_CORES, "2");
-        assert.strictEqual(env.SPARK_CONNECT_DRIVER_MEMORY, "1536m");
+        // Three quarters of the container's 2Gi less the proxy's 64Mi.
+        assert.strictEqual(env.SPARK_CONNECT_DRIVER_MEMORY, `${connectHeapMiB(2048 - 64)}m`);
         // Executors sized to what one worker offers (Spark's 1g default fits no 1Gi worker).
         const worker = envOf(one(e.resources, DEPLOYMENT, "spark-worker").inputs.spec.template.spec.containers[0]);
         assert.strictEqual(env.SPARK_CONNECT_EXECUTOR_MEMORY, worker.SPARK_WORKER_MEMORY);
@@ -169,13 +176,83 @@ describe("SparkCluster with Spark Connect", () => {
         assert.deepStrictEqual(env.SPARK_LOCAL_IP, { fieldRef: { fieldPath: "status.podIP" } });
         // What it advertises to executors: the pod IP, not the pod's unresolvable hostname.
         assert.deepStrictEqual(env.SPARK_LOCAL_HOSTNAME, { fieldRef: { fieldPath: "status.podIP" } });
-        const size = { cpu: "1", memory: "2Gi", "ephemeral-storage": "1792Mi" };
+        // The pod's serverCores and memory less the proxy's share.
+        const size = { cpu: "900m", memory: "1984Mi", "ephemeral-storage": "1792Mi" };
         assert.deepStrictEqual(c.resources, { requests: size, limits: size });
-        assert.deepStrictEqual(c.startupProbe.tcpSocket, { port: "grpc" });
-        assert.deepStrictEqual(c.ports, [
-            { name: "grpc", containerPort: 15002, protocol: "TCP" },
-            { name: "http", containerPort: 4040, protocol: "TCP" },
-        ]);
+        // The kubelet's TCP probes dial the pod's address, where the server does not listen.
+        for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) {
+            assert.deepStrictEqual(probe.exec, { command: ["/opt/entrypoint.sh", "ready", "connect"] });
+        }
+        assert.deepStrictEqual(c.ports, [{ name: "http", containerPort: 4040, protocol: "TCP" }]);
+    });
+
+    it("puts a TLS proxy beside it on 15002 (the connect-tls role), with the pod's size summing to serverCores and memory", () => {
+        const [c, proxy] = server.inputs.spec.template.spec.containers;
+        assert.strictEqual(proxy.name, "connect-tls");
+        assert.strictEqual(proxy.image, c.image);
+        assert.deepStrictEqual(proxy.args, ["connect-tls"]);
+        assert.deepStrictEqual(envOf(proxy), {
+            SPARK_CONNECT_TLS_PORT: "15002",
+            SPARK_CONNECT_PORT: "15003",
+            SPARK_CONNECT_TLS_DIR: "/etc/spark/connect-tls",
+        });
+        assert.deepStrictEqual(proxy.ports, [{ name: "grpc", containerPort: 15002, protocol: "TCP" }]);
+        assert.deepStrictEqual(proxy.readinessProbe.tcpSocket, { port: "grpc" });
+        const size = { cpu: "100m", memory: "64Mi", "ephemeral-storage": "64Mi" };
+        assert.deepStrictEqual(proxy.resources, { requests: size, limits: size });
+        assert.deepStrictEqual(proxy.securityContext, c.securityContext);
+        // The proxy mounts the certificate and key only; the server never sees the key.
+        assert.deepStrictEqual(proxy.volumeMounts, [{ name: "connect-tls", mountPath: "/etc/spark/connect-tls", readOnly: true }]);
+        assert.ok(!c.volumeMounts.some((m: any) => m.name === "connect-tls"));
+        assert.deepStrictEqual(
+            server.inputs.spec.template.spec.volumes.find((v: any) => v.name === "connect-tls"),
+            {
+                name: "connect-tls",
+                secret: {
+                    secretName: "spark-connect-tls",
+                    defaultMode: 0o440,
+                    items: [
+                        { key: "tls.crt", path: "tls.crt" },
+                        { key: "tls.key", path: "tls.key" },
+                    ],
+                },
+            },
+        );
+    });
+
+    it("generates a CA and a server certificate for the Service's names once into a kubernetes.io/tls Secret, and publishes the CA alone", async () => {
+        const secret = one(e.resources, SECRET, "spark-connect-tls").inputs;
+        assert.strictEqual(secret.type, "kubernetes.io/tls");
+        assert.strictEqual(secret.metadata.namespace, "spark-dev");
+        assert.ok(SECRET_SIG in secret.stringData, "the key is not marked secret");
+        const m = plain(secret.stringData);
+        assert.deepStrictEqual(Object.keys(m).sort(), ["ca.crt", "tls.crt", "tls.key"]);
+        const ca = new crypto.X509Certificate(m["ca.crt"]);
+        const cert = new crypto.X509Certificate(m["tls.crt"]);
+        assert.ok(cert.verify(ca.publicKey), "the CA did not sign the certificate");
+        assert.ok(cert.checkPrivateKey(crypto.createPrivateKey(m["tls.key"])), "the key is not the certificate's");
+        for (const host of [
+            "spark-connect",
+            "spark-connect.spark-dev",
+            "spark-connect.spark-dev.svc",
+            "spark-connect.spark-dev.svc.cluster.local",
+        ]) {
+            assert.strictEqual(cert.checkHost(host), host);
+        }
+        assert.strictEqual(cert.checkHost("spark-master.spark-dev.svc.cluster.local"), undefined);
+        // The CA in a ConfigMap for client pods, and in a plain output: public, not secret.
+        const cm = one(e.resources, CONFIGMAP, "spark-connect-ca").inputs;
+        assert.strictEqual(cm.metadata.namespace, "spark-dev");
+        assert.deepStrictEqual(cm.data, { "ca.crt": m["ca.crt"] });
+        assert.strictEqual(e.outputs.connectCaCert, m["ca.crt"]);
+        assert.strictEqual(e.outputs.connectCaConfigMapName, "spark-connect-ca");
+        assert.strictEqual(await isSecret(e.stack.connectCaCert), false);
+        // The key is in nothing but its Secret.
+        const key = m["tls.key"].split("\n")[1];
+        for (const r of e.resources.filter((x) => !(x.type === SECRET && x.name === "spark-connect-tls"))) {
+            assert.ok(!JSON.stringify(r.inputs).includes(key), `TLS key in ${r.type} ${r.name}`);
+        }
+        assert.ok(!JSON.stringify(e.outputs).includes(key), "TLS key in the outputs");
     });
 
     it("runs the server hardened like the other pods: non-root 185, read-only root, no API token", () => {
@@ -238,7 +315,7 @@ describe("SparkCluster with Spark Connect", () => {
         assert.strictEqual(parseInt(hard(e)["limits.memory"], 10), parseInt(hard(without)["limits.memory"], 10) + 2048);
         assert.strictEqual(
             parseInt(hard(e)["limits.ephemeral-storage"], 10),
-            parseInt(hard(without)["limits.ephemeral-storage"], 10) + 1792,
+            parseInt(hard(without)["limits.ephemeral-storage"], 10) + 1792 + 64,
         );
         assert.strictEqual(hard(e)["services.loadbalancers"], "0");
         const big = await evaluate({ connect: '{"memory":"6Gi","serverCores":3}' });
@@ -250,7 +327,8 @@ describe("SparkCluster with Spark Connect", () => {
         const expected = {
             connectUrl: "sc://spark-connect.spark-dev.svc.cluster.local:15002",
             connectTokenSecretName: "spark-connect-token",
-            connectPortForwardCommand: "kubectl --context minikube -n spark-dev port-forward svc/spark-connect 15002:15002",
+            // To the pod's plain loopback port: a client sends `localhost` no TLS.
+            connectPortForwardCommand: "kubectl --context minikube -n spark-dev port-forward deployment/spark-connect 15002:15003",
             connectLoadBalancerUrl: undefined,
         };
         for (const [k, v] of Object.entries(expected)) {
@@ -270,6 +348,8 @@ describe("SparkCluster with Spark Connect", () => {
         const multi = await evaluate({ clusters: JSON.stringify([{ name: "etl", connect: { cores: 3 } }, { name: "adhoc" }]) });
         assert.deepStrictEqual(connectObjects(multi), [
             `${DEPLOYMENT} etl-connect`,
+            `${CONFIGMAP} etl-connect-ca`,
+            `${SECRET} etl-connect-tls`,
             `${SECRET} etl-connect-token`,
             `${SERVICE} etl-connect-svc`,
         ]);

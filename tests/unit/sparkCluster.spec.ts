@@ -390,6 +390,8 @@ describe("SparkCluster on the minikube target (dev-like config)", () => {
             masterRecoveryClaimName: "spark-master-recovery",
             connectUrl: undefined,
             connectTokenSecretName: undefined,
+            connectCaCert: undefined,
+            connectCaConfigMapName: undefined,
             connectPortForwardCommand: undefined,
             connectLoadBalancerUrl: undefined,
         };
