@@ -36,7 +36,7 @@ import {
     waitFor,
     writeStackConfig,
 } from "./harness";
-import { freePorts, installConnectClient, runConnectClient } from "../../tooling/spark";
+import { freePorts, installConnectClient, JOBS_DIR, runConnectClient } from "../../tooling/spark";
 import { launchBrowser, openTab, screenshot, SCREENSHOT_DIR } from "./browser";
 import { Prometheus } from "./prometheus";
 import { drawDashboard } from "./dashboard";
@@ -97,17 +97,18 @@ interface PortForward {
  * with this cluster's kubeconfig; on a free local port instead of L when L is taken here.
  * Resolves once kubectl says it is forwarding.
  */
-async function portForward(printed: string, remote: number): Promise<PortForward> {
+async function portForward(printed: string, local: number, remote: number): Promise<PortForward> {
     const [cmd, ...args] = printed.split(" ");
     assert.strictEqual(cmd, "kubectl", `port-forward command: ${printed}`);
-    assert.match(printed, new RegExp(` ${remote}:${remote}$`), `port-forward command: ${printed}`);
-    const local = (await portFree(remote)) ? remote : (await freePorts(1))[0];
-    args[args.length - 1] = `${local}:${remote}`;
+    assert.match(printed, new RegExp(` port-forward \\S+ ${local}:${remote}$`), `port-forward command: ${printed}`);
+    // The printed local port where it is free here, else any free one.
+    const here = (await portFree(local)) ? local : (await freePorts(1))[0];
+    args[args.length - 1] = `${here}:${remote}`;
     const child = spawn(path.join(TOOLS_BIN, "kubectl"), ["--kubeconfig", KUBECONFIG, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let log = "";
     child.stdout?.on("data", (d) => (log += String(d)));
     child.stderr?.on("data", (d) => (log += String(d)));
-    const forward = { local, log: () => log, stop: () => child.kill() };
+    const forward = { local: here, log: () => log, stop: () => child.kill() };
     try {
         await waitFor(`${printed} forwarding`, 30_000, () => {
             assert.strictEqual(child.exitCode, null, `${printed} exited:\n${log}`);
@@ -118,6 +119,40 @@ async function portForward(printed: string, remote: number): Promise<PortForward
         throw e;
     }
     return forward;
+}
+
+/**
+ * Copies the pinned thin client (the host's pyspark-client site-packages, the same CPython
+ * 3.11 as the image's) and tests/spark/jobs/connect_client.py into `pod`'s /client, as tar
+ * through `kubectl exec` (what `kubectl cp` does, without the packaging tools and tests).
+ * Returns the size copied.
+ */
+function copyConnectClient(python: string, pod: string): string {
+    const site = spawnSync(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], { encoding: "utf8" }).stdout.trim();
+    assert.ok(fs.existsSync(path.join(site, "pyspark")), `no pyspark-client in ${site}`);
+    const excludes = [
+        "./pip",
+        "./pip-*",
+        "./setuptools*",
+        "./pkg_resources",
+        "./_distutils_hack",
+        "__pycache__",
+        "*/tests",
+        "./pyarrow/include",
+    ];
+    const tar = `tar -cf - ${excludes.map((e) => `--exclude='${e}'`).join(" ")} -C "$SITE" . -C "$JOBS" connect_client.py`;
+    const env = { ...process.env, SITE: site, JOBS: JOBS_DIR, KUBECTL: path.join(TOOLS_BIN, "kubectl"), KUBECONFIG, NS, POD: pod };
+    const r = spawnSync(
+        "bash",
+        ["-o", "pipefail", "-c", `${tar} | "$KUBECTL" --kubeconfig "$KUBECONFIG" -n "$NS" exec -i "$POD" -- tar -C /client -xf -`],
+        {
+            encoding: "utf8",
+            env,
+        },
+    );
+    assert.strictEqual(r.status, 0, `copying the thin client into ${pod}: ${r.stderr}`);
+    const bytes = Number(spawnSync("bash", ["-o", "pipefail", "-c", `${tar} | wc -c`], { encoding: "utf8", env }).stdout.trim());
+    return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -1469,7 +1504,7 @@ describe("the local stack on real nodes", function () {
         let forward: PortForward | undefined;
         try {
             const driver = await waitForIdleDriver(job);
-            forward = await portForward(printed, 8080);
+            forward = await portForward(printed, 8080, 8080);
             const base = `http://127.0.0.1:${forward.local}`;
             const get = async (p: string) => {
                 const r = await fetch(base + p);
@@ -1599,7 +1634,8 @@ describe("the local stack on real nodes", function () {
             }
             const token = Buffer.from(kubectlJson(["-n", NS, "get", "secret", o.connectTokenSecretName]).data.token, "base64").toString();
             const python = installConnectClient();
-            forward = await portForward(o.connectPortForwardCommand as string, 15002);
+            // To the server pod's plain loopback port: the client sends `localhost` no TLS.
+            forward = await portForward(o.connectPortForwardCommand as string, 15002, 15003);
             const t0 = Date.now();
             const ok = await runConnectClient(python, forward.local, token, 150_000);
             const firstResult = (Date.now() - t0) / 1000;
@@ -1617,7 +1653,7 @@ describe("the local stack on real nodes", function () {
             assert.ok(during && during.cores <= 1, `the server's application holds ${during?.cores} cores, over its cap of 1`);
 
             // Its UI through the master's reverse proxy, with Connect's own tab.
-            uiForward = await portForward(o.portForwardCommand as string, 8080);
+            uiForward = await portForward(o.portForwardCommand as string, 8080, 8080);
             const r = await fetch(`http://127.0.0.1:${uiForward.local}/proxy/${app.id}/`);
             const body = await r.text();
             assert.strictEqual(r.status, 200, `/proxy/${app.id}/: ${r.status}`);
@@ -1626,13 +1662,12 @@ describe("the local stack on real nodes", function () {
                 `connect: up ${took.toFixed(1)}s; session through \`${o.connectPortForwardCommand}\` (local ${forward.local}) answered in ${firstResult.toFixed(1)}s; wrong token refused (${/UNAUTHENTICATED/.exec(wrong.json?.error ?? "")?.[0] ?? wrong.json?.error?.slice(0, 120)}); ${app.id} under /proxy/ with its Connect tab`,
             );
 
-            const state = networkPolicyState();
-            if (state !== "enforced") {
-                note(`spec 15's NetworkPolicy part SKIPPED: NetworkPolicy ${state}`);
-                return;
-            }
-            // A pod in the namespace, hardened as the namespace requires, without the client label; then with it.
-            // No CPU request: the master, the workers and the server hold the nodes' CPUs.
+            // A pod in the namespace, hardened as the namespace requires, mounting what a client
+            // pod of this cluster mounts: the CA's ConfigMap and the token's Secret. Unlabelled
+            // first, then labelled a client. No CPU request: the master, the workers and the
+            // server hold the nodes' CPUs.
+            const CA_DIR = "/etc/spark/connect-ca";
+            const TOKEN_DIR = "/etc/spark/connect";
             kubectl(["apply", "-f", "-"], {
                 input: JSON.stringify({
                     apiVersion: "v1",
@@ -1640,50 +1675,101 @@ describe("the local stack on real nodes", function () {
                     metadata: { name: PROBE, namespace: NS },
                     spec: {
                         automountServiceAccountToken: false,
-                        securityContext: { runAsNonRoot: true, runAsUser: 185, seccompProfile: { type: "RuntimeDefault" } },
+                        securityContext: { runAsNonRoot: true, runAsUser: 185, fsGroup: 185, seccompProfile: { type: "RuntimeDefault" } },
                         containers: [
                             {
                                 name: "probe",
                                 image: o.image,
                                 imagePullPolicy: "IfNotPresent",
                                 command: ["sleep", "3600"],
-                                resources: { requests: { cpu: "0", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
+                                // The thin client, copied in below (the image has python3, not pyspark-client).
+                                env: [
+                                    { name: "HOME", value: "/client" },
+                                    { name: "PYTHONPATH", value: "/client" },
+                                    { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
+                                    { name: "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", value: `${CA_DIR}/ca.crt` },
+                                    { name: "SPARK_CONNECT_TOKEN_FILE", value: `${TOKEN_DIR}/token` },
+                                ],
+                                resources: {
+                                    requests: { cpu: "0", memory: "1Gi", "ephemeral-storage": "1Gi" },
+                                    limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" },
+                                },
                                 securityContext: {
                                     allowPrivilegeEscalation: false,
                                     capabilities: { drop: ["ALL"] },
                                     readOnlyRootFilesystem: true,
                                 },
+                                volumeMounts: [
+                                    { name: "client", mountPath: "/client" },
+                                    { name: "ca", mountPath: CA_DIR, readOnly: true },
+                                    { name: "token", mountPath: TOKEN_DIR, readOnly: true },
+                                ],
                             },
+                        ],
+                        volumes: [
+                            { name: "client", emptyDir: { sizeLimit: "768Mi" } },
+                            { name: "ca", configMap: { name: o.connectCaConfigMapName } },
+                            { name: "token", secret: { secretName: o.connectTokenSecretName, defaultMode: 0o440 } },
                         ],
                     },
                 }),
             });
             await waitFor("the probe pod Ready", 120_000, () => (isReady(kubectlJson(["-n", NS, "get", "pod", PROBE])) ? true : undefined));
-            const serviceIp = kubectlJson(["-n", NS, "get", "service", "spark-connect"]).spec.clusterIP as string;
-            const targets = [
-                { what: "Service", ip: serviceIp },
-                { what: "server pod", ip: server.status.podIP as string },
-            ];
-            const verdicts = () => {
-                const open = connectsAll(
-                    NS,
-                    PROBE,
-                    targets.map((t) => ({ ip: t.ip, port: 15002 })),
+            const state = networkPolicyState();
+            if (state === "enforced") {
+                const serviceIp = kubectlJson(["-n", NS, "get", "service", "spark-connect"]).spec.clusterIP as string;
+                const targets = [
+                    { what: "Service", ip: serviceIp },
+                    { what: "server pod", ip: server.status.podIP as string },
+                ];
+                const verdicts = () => {
+                    const open = connectsAll(
+                        NS,
+                        PROBE,
+                        targets.map((t) => ({ ip: t.ip, port: 15002 })),
+                    );
+                    return targets.map((t, i) => `${t.what} ${t.ip}:15002 ${open[i] ? "open" : "closed"}`);
+                };
+                assert.deepStrictEqual(
+                    verdicts(),
+                    targets.map((t) => `${t.what} ${t.ip}:15002 closed`),
+                    "an unlabelled pod reached Connect",
                 );
-                return targets.map((t, i) => `${t.what} ${t.ip}:15002 ${open[i] ? "open" : "closed"}`);
-            };
-            assert.deepStrictEqual(
-                verdicts(),
-                targets.map((t) => `${t.what} ${t.ip}:15002 closed`),
-                "an unlabelled pod reached Connect",
+                kubectl(["-n", NS, "label", "pod", PROBE, "spark-on-k8s/client=true"]);
+                assert.deepStrictEqual(
+                    verdicts(),
+                    targets.map((t) => `${t.what} ${t.ip}:15002 open`),
+                    "a client pod could not reach Connect",
+                );
+                note(
+                    `connect under the NetworkPolicy: 15002 closed to an unlabelled pod, open once it is labelled a client (Service and pod)`,
+                );
+            } else {
+                note(`spec 15's NetworkPolicy part SKIPPED: NetworkPolicy ${state}`);
+                kubectl(["-n", NS, "label", "pod", PROBE, "spark-on-k8s/client=true"]);
+            }
+
+            // The client pod's session: the output URL (the Service's DNS name), TLS verified
+            // against the published CA, the token from its mounted Secret.
+            const copied = copyConnectClient(python, PROBE);
+            const t1 = Date.now();
+            const inPod = kubectl(["-n", NS, "exec", PROBE, "--", "python3", "/client/connect_client.py", o.connectUrl], {
+                allowFail: true,
+            });
+            const inPodSeconds = (Date.now() - t1) / 1000;
+            const line = inPod.stdout
+                .split("\n")
+                .filter((l) => l.startsWith("{"))
+                .pop();
+            assert.strictEqual(
+                inPod.code,
+                0,
+                `the client pod's session through ${o.connectUrl} (exit ${inPod.code}): ${inPod.stdout}\n${inPod.stderr.slice(-3000)}\n${kubectl(["-n", NS, "logs", server.metadata.name, "-c", "connect-tls", "--tail=20"], { allowFail: true }).stdout}`,
             );
-            kubectl(["-n", NS, "label", "pod", PROBE, "spark-on-k8s/client=true"]);
-            assert.deepStrictEqual(
-                verdicts(),
-                targets.map((t) => `${t.what} ${t.ip}:15002 open`),
-                "a client pod could not reach Connect",
+            assert.strictEqual(JSON.parse(line ?? "{}").ok, true, inPod.stdout);
+            note(
+                `connect from a client pod: ${copied} of pyspark-client copied in; a session through ${o.connectUrl} over TLS (the ${o.connectCaConfigMapName} CA) ran the checked aggregation in ${inPodSeconds.toFixed(1)}s`,
             );
-            note(`connect under the NetworkPolicy: 15002 closed to an unlabelled pod, open once it is labelled a client (Service and pod)`);
         } finally {
             forward?.stop();
             uiForward?.stop();

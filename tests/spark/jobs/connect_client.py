@@ -2,7 +2,9 @@
 
 Usage: connect_client.py URL
   URL  sc://HOST:PORT[/;token=...]; the token may also come from SPARK_CONNECT_TOKEN in
-       the environment (appended to URL), so it never shows in argv.
+       the environment, or from the file SPARK_CONNECT_TOKEN_FILE names (a mounted Secret),
+       appended to URL, so it never shows in argv. gRPC trusts the CA file in
+       GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for TLS.
 Runs an aggregation over generated data with a known answer and prints one JSON line:
   {"ok": true, "groups": {...}} or {"ok": false, "error": "<class>: <first line>"}.
 Exit status 0 when the job ran and its result is right, 1 when the session or the job
@@ -16,6 +18,10 @@ import sys
 def main() -> int:
     url = sys.argv[1]
     token = os.environ.get("SPARK_CONNECT_TOKEN")
+    token_file = os.environ.get("SPARK_CONNECT_TOKEN_FILE")
+    if not token and token_file:
+        with open(token_file, encoding="utf-8") as f:
+            token = f.read().strip()
     if token:
         url = url.rstrip("/") + "/;token=" + token
     from pyspark.sql import SparkSession
