@@ -37,6 +37,7 @@ import {
     writeStackConfig,
 } from "./harness";
 import { freePorts, installConnectClient, JOBS_DIR, runConnectClient } from "../../tooling/spark";
+import { median, spread } from "../../bench/report";
 import { launchBrowser, openTab, screenshot, SCREENSHOT_DIR } from "./browser";
 import { Prometheus } from "./prometheus";
 import { drawDashboard } from "./dashboard";
@@ -337,6 +338,8 @@ interface ScriptJob {
     command?: string[];
     /** Environment set in the container (over the template's), or removed where undefined. */
     env?: Record<string, string | undefined>;
+    /** The container's CPU request instead of the template's (its limit stays), where the nodes' CPUs are taken. */
+    cpuRequest?: string;
     timeoutMs: number;
 }
 
@@ -362,6 +365,9 @@ function startScriptJob(job: ScriptJob): void {
     const items: object[] = [];
     if (job.command) {
         container.command = job.command;
+    }
+    if (job.cpuRequest !== undefined) {
+        container.resources.requests.cpu = job.cpuRequest;
     }
     for (const [name, value] of Object.entries(job.env ?? {})) {
         container.env = (container.env ?? []).filter((e: { name: string }) => e.name !== name);
@@ -602,6 +608,30 @@ async function shuffleUnderCapture(name: string, env: Record<string, string | un
 }
 
 /** Spec 12's driver: one job, then idle (its executors kept, no job) until /tmp/idle-go exists, then another. */
+/**
+ * connect_client.py's aggregation as a spark-submit driver (tests/node spec 15's latency
+ * figures): prints RESULT {"ok": ..., "at": <epoch seconds>} once the answer is checked.
+ */
+const AGGREGATION_SCRIPT = `"""The Connect client's aggregation, as a batch job (tests/node spec 15)."""
+import json
+import time
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+spark = SparkSession.builder.getOrCreate()
+rows = (
+    spark.range(0, 10000)
+    .withColumn("k", F.col("id") % 3)
+    .groupBy("k")
+    .agg(F.sum("id").alias("s"), F.count("*").alias("n"))
+    .collect()
+)
+got = {int(r["k"]): [int(r["s"]), int(r["n"])] for r in rows}
+want = {k: [sum(range(k, 10000, 3)), len(range(k, 10000, 3))] for k in range(3)}
+print("RESULT " + json.dumps({"ok": got == want, "at": time.time()}), flush=True)
+spark.stop()
+`;
+
 const IDLE_SCRIPT = `"""A driver idle across a master restart (tests/node spec 12)."""
 import os
 import sys
@@ -1715,6 +1745,36 @@ describe("the local stack on real nodes", function () {
                 }),
             });
             await waitFor("the probe pod Ready", 120_000, () => (isReady(kubectlJson(["-n", NS, "get", "pod", PROBE])) ? true : undefined));
+            // First-result latency, a figure and not a check: a new Connect session through the
+            // port-forward (the client process started to the answer checked) against spark-submit
+            // of the same aggregation in a Job pod (Job created to the answer checked: pod start,
+            // driver JVM, registration, executors, the job). BENCH_CONNECT_ROUNDS rounds (bench/connect-latency.ts).
+            const rounds = Math.max(1, Number(process.env.BENCH_CONNECT_ROUNDS ?? "1"));
+            const latency = { connect: [] as number[], submit: [] as number[] };
+            for (let i = 0; i < rounds; i++) {
+                const t = Date.now();
+                const session = await runConnectClient(python, forward.local, token, 150_000);
+                assert.strictEqual(session.json?.ok, true, `round ${i}'s session: ${session.stdout}\n${session.stderr.slice(-2000)}`);
+                latency.connect.push((Date.now() - t) / 1000);
+                // No CPU request: the master, the workers and the server hold the nodes' CPUs.
+                const job: ScriptJob = { name: `aggregation-${i}`, script: AGGREGATION_SCRIPT, cpuRequest: "0", timeoutMs: 300_000 };
+                const submitted = Date.now() / 1000;
+                startScriptJob(job);
+                const res = await awaitScriptJob(job);
+                const line = /^RESULT (\{.*\})$/m.exec(res.log)?.[1];
+                assert.ok(res.succeeded && line !== undefined, `round ${i}'s spark-submit Job:\n${res.log.slice(-3000)}`);
+                const result = JSON.parse(line) as { ok: boolean; at: number };
+                assert.strictEqual(result.ok, true, `round ${i}'s spark-submit answer: ${line}`);
+                latency.submit.push(result.at - submitted);
+            }
+            const ratio = median(latency.connect) / median(latency.submit);
+            note(
+                `connect first-result latency over ${rounds} round(s): a Connect session ${spread(latency.connect)}s, spark-submit in a Job pod ${spread(latency.submit)}s: ${ratio.toFixed(2)}x`,
+            );
+            if (process.env.BENCH_CONNECT_OUT) {
+                fs.writeFileSync(process.env.BENCH_CONNECT_OUT, JSON.stringify(latency));
+            }
+
             const state = networkPolicyState();
             if (state === "enforced") {
                 const serviceIp = kubectlJson(["-n", NS, "get", "service", "spark-connect"]).spec.clusterIP as string;
