@@ -608,30 +608,6 @@ async function shuffleUnderCapture(name: string, env: Record<string, string | un
 }
 
 /** Spec 12's driver: one job, then idle (its executors kept, no job) until /tmp/idle-go exists, then another. */
-/**
- * connect_client.py's aggregation as a spark-submit driver (tests/node spec 15's latency
- * figures): prints RESULT {"ok": ..., "at": <epoch seconds>} once the answer is checked.
- */
-const AGGREGATION_SCRIPT = `"""The Connect client's aggregation, as a batch job (tests/node spec 15)."""
-import json
-import time
-from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
-
-spark = SparkSession.builder.getOrCreate()
-rows = (
-    spark.range(0, 10000)
-    .withColumn("k", F.col("id") % 3)
-    .groupBy("k")
-    .agg(F.sum("id").alias("s"), F.count("*").alias("n"))
-    .collect()
-)
-got = {int(r["k"]): [int(r["s"]), int(r["n"])] for r in rows}
-want = {k: [sum(range(k, 10000, 3)), len(range(k, 10000, 3))] for k in range(3)}
-print("RESULT " + json.dumps({"ok": got == want, "at": time.time()}), flush=True)
-spark.stop()
-`;
-
 const IDLE_SCRIPT = `"""A driver idle across a master restart (tests/node spec 12)."""
 import os
 import sys
@@ -1757,11 +1733,20 @@ describe("the local stack on real nodes", function () {
                 assert.strictEqual(session.json?.ok, true, `round ${i}'s session: ${session.stdout}\n${session.stderr.slice(-2000)}`);
                 latency.connect.push((Date.now() - t) / 1000);
                 // No CPU request: the master, the workers and the server hold the nodes' CPUs.
-                const job: ScriptJob = { name: `aggregation-${i}`, script: AGGREGATION_SCRIPT, cpuRequest: "0", timeoutMs: 300_000 };
+                const job: ScriptJob = {
+                    name: `aggregation-${i}`,
+                    script: fs.readFileSync(path.join(JOBS_DIR, "connect_client.py"), "utf8"),
+                    args: ["--batch"],
+                    cpuRequest: "0",
+                    timeoutMs: 300_000,
+                };
                 const submitted = Date.now() / 1000;
                 startScriptJob(job);
                 const res = await awaitScriptJob(job);
-                const line = /^RESULT (\{.*\})$/m.exec(res.log)?.[1];
+                const line = res.log
+                    .split("\n")
+                    .filter((l) => l.startsWith("{"))
+                    .pop();
                 assert.ok(res.succeeded && line !== undefined, `round ${i}'s spark-submit Job:\n${res.log.slice(-3000)}`);
                 const result = JSON.parse(line) as { ok: boolean; at: number };
                 assert.strictEqual(result.ok, true, `round ${i}'s spark-submit answer: ${line}`);
