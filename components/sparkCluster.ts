@@ -491,11 +491,9 @@ export class SparkCluster extends pulumi.ComponentResource {
         // The CA as the stored Secret holds it (not this run's new one, which ignoreChanges drops):
         // public, so neither the ConfigMap nor the output is secret.
         const caCert = pulumi.unsecret(
-            pulumi.all([tls.data, tls.stringData]).apply(([data, stringData]) => {
-                const stored = data?.[connect.CONNECT_CA_KEY];
-                // The provider reports data (base64); engines that echo inputs (mocks) only stringData.
-                return stored !== undefined ? Buffer.from(stored, "base64").toString("utf8") : stringData[connect.CONNECT_CA_KEY];
-            }),
+            // Only `data`: the provider keeps no stringData output, and one it lacks is unknown in a
+            // preview (which would make every preview replace the ConfigMap; the e2e tier saw it).
+            tls.data.apply((data) => Buffer.from(data[connect.CONNECT_CA_KEY], "base64").toString("utf8")),
         );
         const ca = new k8s.core.v1.ConfigMap(
             `${name}-connect-ca`,

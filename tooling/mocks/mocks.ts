@@ -39,9 +39,21 @@ export function registered(): Recorded[] {
     return recorded;
 }
 
+/** How the engine marks a secret value on the wire: `{[SECRET_KEY]: SECRET_VALUE, value}`. */
+const SECRET_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
 /** Extra output state a resource type gets from its (mocked) provider, beyond its inputs. */
 type StateFn = (args: pulumi.runtime.MockResourceArgs) => Record<string, any>;
 const extraState: Record<string, StateFn> = {
+    // As the API server stores a Secret: stringData folded into data (base64), as a secret output.
+    "kubernetes:core/v1:Secret": (args) => {
+        const given = args.inputs.stringData;
+        if (given === undefined) return {};
+        const values: Record<string, unknown> = SECRET_KEY in given ? given.value : given;
+        const encoded = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(String(v), "utf8").toString("base64")]));
+        return { data: { [SECRET_KEY]: SECRET_VALUE, value: { ...(args.inputs.data ?? {}), ...encoded } } };
+    },
     "docker:index/image:Image": (args) => ({
         repoDigest: `${String(args.inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"ab".repeat(32)}`,
     }),
