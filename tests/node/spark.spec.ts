@@ -340,6 +340,8 @@ interface ScriptJob {
     env?: Record<string, string | undefined>;
     /** The container's CPU request instead of the template's (its limit stays), where the nodes' CPUs are taken. */
     cpuRequest?: string;
+    /** The image instead of the template's (the consumer stack's, from its last up: maybe another Spark line). */
+    image?: string;
     timeoutMs: number;
 }
 
@@ -365,6 +367,9 @@ function startScriptJob(job: ScriptJob): void {
     const items: object[] = [];
     if (job.command) {
         container.command = job.command;
+    }
+    if (job.image !== undefined) {
+        container.image = job.image;
     }
     if (job.cpuRequest !== undefined) {
         container.resources.requests.cpu = job.cpuRequest;
@@ -1737,6 +1742,8 @@ describe("the local stack on real nodes", function () {
                     name: `aggregation-${i}`,
                     script: fs.readFileSync(path.join(JOBS_DIR, "connect_client.py"), "utf8"),
                     args: ["--batch"],
+                    // The server's Spark line: the consumer stack's template may still carry the previous one.
+                    image: o.image,
                     cpuRequest: "0",
                     timeoutMs: 300_000,
                 };
