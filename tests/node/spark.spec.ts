@@ -124,7 +124,7 @@ async function portForward(printed: string, local: number, remote: number): Prom
 
 /**
  * Copies the pinned thin client (the host's pyspark-client site-packages, the same CPython
- * 3.11 as the image's) and tests/spark/jobs/connect_client.py into `pod`'s /client, as tar
+ * 3.11 as the image's) into `pod`'s /client/py and tests/spark/jobs/connect_client.py into /client, as tar
  * through `kubectl exec` (what `kubectl cp` does, without the packaging tools and tests).
  * Returns the size copied.
  */
@@ -141,7 +141,8 @@ function copyConnectClient(python: string, pod: string): string {
         "*/tests",
         "./pyarrow/include",
     ];
-    const tar = `tar -cf - ${excludes.map((e) => `--exclude='${e}'`).join(" ")} -C "$SITE" . -C "$JOBS" connect_client.py`;
+    // Under py/: a non-root tar cannot restore the metadata of the emptyDir itself (".").
+    const tar = `tar -cf - ${excludes.map((e) => `--exclude='${e}'`).join(" ")} --transform 's,^\\.,py,' -C "$SITE" . -C "$JOBS" connect_client.py`;
     const env = { ...process.env, SITE: site, JOBS: JOBS_DIR, KUBECTL: path.join(TOOLS_BIN, "kubectl"), KUBECONFIG, NS, POD: pod };
     const r = spawnSync(
         "bash",
@@ -1696,7 +1697,7 @@ describe("the local stack on real nodes", function () {
                                 // The thin client, copied in below (the image has python3, not pyspark-client).
                                 env: [
                                     { name: "HOME", value: "/client" },
-                                    { name: "PYTHONPATH", value: "/client" },
+                                    { name: "PYTHONPATH", value: "/client/py" },
                                     { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
                                     { name: "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", value: `${CA_DIR}/ca.crt` },
                                     { name: "SPARK_CONNECT_TOKEN_FILE", value: `${TOKEN_DIR}/token` },
