@@ -1612,7 +1612,7 @@ describe("the local stack on real nodes", function () {
         }
     });
 
-    it("15. connect on: a thin client through the printed connectPortForwardCommand runs a checked aggregation on the workers within its cores cap, the master lists and proxies the server's application; under the NetworkPolicy 15002 is open to client pods only", async function () {
+    it("15. connect on: a thin client through the printed connectPortForwardCommand runs a checked aggregation on the workers within its cores cap, the master lists and proxies the server's application; under the NetworkPolicy 15002 is open to client pods only, and a client pod runs the aggregation through connectUrl over TLS", async function () {
         // Connect needs Spark 4: after spec 5 the stack runs it already (run alone, this rolls it there).
         setConfig({ sparkVersion: VERSIONS.current, image: sparkImage(VERSIONS.current), connect: { cores: 1 } });
         let forward: PortForward | undefined;
