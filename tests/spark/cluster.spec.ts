@@ -88,7 +88,7 @@ for (const version of sparkVersions()) {
             }
             const bad = ready("driver", {});
             assert.equal(bad.status, 2);
-            assert.match(bad.stderr, /ready needs the role to check: master, worker or history; got 'driver'/);
+            assert.match(bad.stderr, /ready needs the role to check: master, worker, history or connect; got 'driver'/);
         });
 
         it("serves Prometheus metrics at /metrics/prometheus on the master and the workers", async function () {
