@@ -170,11 +170,6 @@ export function connectContainer(cluster: ClusterConfig, inputs: ContainerInputs
 export function connectTlsContainer(cluster: ClusterConfig, inputs: ContainerInputs): Container {
     connectOf(cluster);
     const grpc = { tcpSocket: { port: "grpc" } };
-    const size = {
-        cpu: `${CONNECT_TLS_PROXY.milliCores}m`,
-        memory: `${CONNECT_TLS_PROXY.memoryMiB}Mi`,
-        "ephemeral-storage": `${CONNECT_TLS_PROXY.ephemeralMiB}Mi`,
-    };
     return {
         name: "connect-tls",
         image: inputs.image,
@@ -186,7 +181,7 @@ export function connectTlsContainer(cluster: ClusterConfig, inputs: ContainerInp
             { name: "SPARK_CONNECT_TLS_DIR", value: CONNECT_TLS_DIR },
         ],
         ports: [{ name: "grpc", containerPort: CONNECT_PORT, protocol: "TCP" }],
-        resources: { requests: size, limits: size },
+        resources: resources(`${CONNECT_TLS_PROXY.milliCores}m`, `${CONNECT_TLS_PROXY.memoryMiB}Mi`, CONNECT_TLS_PROXY.ephemeralMiB),
         // Ready once it listens; the pod is Ready only when the server is too (its own probe).
         readinessProbe: { ...grpc, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
         livenessProbe: { ...grpc, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },

@@ -63,28 +63,35 @@ export interface ClusterOutputs {
 }
 
 /**
- * A Secret holding 64 random hex characters under `key`, generated once: later runs generate
- * another value, which ignoreChanges discards, so it stays stable without a provider plugin
- * beyond Kubernetes (the e2e tier's preview-shows-one-update journey proves it). Deleting the
- * Secret rotates it. The RPC secret and the Connect token are made this way.
+ * A Secret whose values are generated once: later runs generate others, which ignoreChanges
+ * discards, so it stays stable without a provider plugin beyond Kubernetes (the e2e tier's
+ * preview-shows-no-change journeys prove it). Deleting the Secret (then `pulumi up --refresh`)
+ * rotates it.
  */
+function keptSecret(
+    name: string,
+    metadata: k8s.types.input.meta.v1.ObjectMeta,
+    type: string,
+    stringData: pulumi.Input<Record<string, pulumi.Input<string>>>,
+    child: pulumi.CustomResourceOptions,
+): k8s.core.v1.Secret {
+    return new k8s.core.v1.Secret(name, { metadata, type, stringData }, { ...child, ignoreChanges: ["stringData", "data"] });
+}
+
+/** 64 random hex characters under `key`, kept: the RPC secret and the Connect token. */
 function generatedSecret(
     name: string,
     metadata: k8s.types.input.meta.v1.ObjectMeta,
     key: string,
     child: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Secret {
-    return new k8s.core.v1.Secret(
-        name,
-        { metadata, type: "Opaque", stringData: { [key]: pulumi.secret(crypto.randomBytes(32).toString("hex")) } },
-        { ...child, ignoreChanges: ["stringData", "data"] },
-    );
+    return keptSecret(name, metadata, "Opaque", { [key]: pulumi.secret(crypto.randomBytes(32).toString("hex")) }, child);
 }
 
 /**
- * The Connect server's kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt): a private CA and a
- * certificate it signs for the Service's DNS names (components/x509.ts), generated once and kept
- * like generatedSecret's values. The CA's key is never kept: nothing signs with it again.
+ * The Connect server's kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt), kept: a private CA and
+ * a certificate it signs for the Service's DNS names (components/x509.ts). The CA's key is never
+ * kept: nothing signs with it again.
  */
 function generatedTlsSecret(
     name: string,
@@ -93,15 +100,8 @@ function generatedTlsSecret(
     child: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Secret {
     const m = generateServerTls(connect.connectServiceName(c), connect.connectTlsHosts(c), connect.CONNECT_TLS_DAYS);
-    return new k8s.core.v1.Secret(
-        name,
-        {
-            metadata,
-            type: "kubernetes.io/tls",
-            stringData: pulumi.secret({ "tls.crt": m.cert, "tls.key": m.key, [connect.CONNECT_CA_KEY]: m.caCert }),
-        },
-        { ...child, ignoreChanges: ["stringData", "data"] },
-    );
+    const stringData = pulumi.secret({ "tls.crt": m.cert, "tls.key": m.key, [connect.CONNECT_CA_KEY]: m.caCert });
+    return keptSecret(name, metadata, "kubernetes.io/tls", stringData, child);
 }
 
 /** A LoadBalancer Service's address once the cloud has assigned one (hostname or IP), else "pending". */
