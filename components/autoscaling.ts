@@ -8,14 +8,15 @@
 import { AutoscalingConfig } from "./config";
 
 /**
- * Scale-down behaviour shared by both modes: one worker a minute after the stabilization window,
- * so each removed worker has time to decommission and hand its blocks to the others.
+ * Scale-down behaviour shared by both modes: one worker every scaleDownIntervalSeconds (a minute
+ * by default) after the stabilization window, so each removed worker has time to decommission and
+ * hand its blocks to the others.
  */
 function scaleDownBehavior(a: AutoscalingConfig) {
     return {
         scaleDown: {
             stabilizationWindowSeconds: a.scaleDownStabilizationSeconds,
-            policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+            policies: [{ type: "Pods", value: 1, periodSeconds: a.scaleDownIntervalSeconds }],
         },
     };
 }
@@ -49,7 +50,7 @@ export function scaledObjectSpec(a: AutoscalingConfig, deployment: string, maste
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment },
         minReplicaCount: a.minReplicas,
         maxReplicaCount: a.maxReplicas,
-        pollingInterval: 15,
+        pollingInterval: a.pollingIntervalSeconds,
         cooldownPeriod: a.scaleDownStabilizationSeconds,
         advanced: { horizontalPodAutoscalerConfig: { behavior: scaleDownBehavior(a) } },
         triggers: [

@@ -109,7 +109,7 @@ KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubec
 
 # The wrapper modules, in build order (biggest builds run one after another anyway).
 # shellcheck disable=SC2034 # used by tools/pin.sh
-WRAPPER_TOOLS=(etcd kubernetes pulumi pulumi-language-nodejs pulumi-resource-kubernetes kube-network-policies coredns prometheus)
+WRAPPER_TOOLS=(etcd kubernetes pulumi pulumi-language-nodejs pulumi-resource-kubernetes kube-network-policies coredns prometheus keda)
 
 # module_dir MODULE@VERSION: the module's directory in the Go module cache (downloads it).
 module_dir() {
@@ -179,6 +179,15 @@ write_wrapper_gomod() {
     prometheus)
       edits=(-require="github.com/prometheus/prometheus@$PROMETHEUS_VERSION"
         -tool="github.com/prometheus/prometheus/cmd/prometheus")
+      ;;
+    keda)
+      # The operator and the metrics API server (adapter), as upstream's Makefile builds
+      # them: with KEDA as the main module, so its replaces (k8s.io pinned to its own
+      # line) apply.
+      edits=(-require="github.com/kedacore/keda/v2@$KEDA_VERSION"
+        -tool="github.com/kedacore/keda/v2/cmd/operator"
+        -tool="github.com/kedacore/keda/v2/cmd/adapter")
+      mapfile -t -O "${#edits[@]}" edits < <(upstream_replaces "github.com/kedacore/keda/v2@$KEDA_VERSION")
       ;;
     *) die "unknown wrapper tool: $tool" ;;
   esac

@@ -35,6 +35,10 @@ const autoscalingObject = strictObject(
         targetCpuUtilization: wholeNumber(1, 100, "must be a whole percentage from 1 to 100").default(70),
         /** Seconds the autoscaler waits before removing workers (each removal decommissions one). */
         scaleDownStabilizationSeconds: wholeNumber(0, 3600, "must be a whole number of seconds from 0 to 3600").default(300),
+        /** Seconds between two worker removals (one at a time, each decommissions first). */
+        scaleDownIntervalSeconds: wholeNumber(1, 1800, "must be a whole number of seconds from 1 to 1800").default(60),
+        /** keda: how often KEDA reads the master's /json/ (and so how soon a waiting application is seen). */
+        pollingIntervalSeconds: wholeNumber(1, 3600, "must be a whole number of seconds from 1 to 3600").default(15),
     },
     "must be an object such as {mode: keda, minReplicas: 1, maxReplicas: 8}",
 ).superRefine((a, ctx) => {

@@ -126,6 +126,12 @@ subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.96.0.1,DNS:kubernetes,DNS:kubern
 sign admin "/O=system:masters/CN=spark-local-admin" "basicConstraints=CA:FALSE
 keyUsage=digitalSignature
 extendedKeyUsage=clientAuth"
+# The aggregation layer's client: the apiserver calling an extension API server (KEDA's
+# external metrics server on the real nodes) with the user in X-Remote-* headers, which that
+# server believes only from a certificate of this name (--requestheader-allowed-names).
+sign front-proxy-client "/CN=front-proxy-client" "basicConstraints=CA:FALSE
+keyUsage=digitalSignature
+extendedKeyUsage=clientAuth"
 # Service-account tokens are signed with this pair.
 openssl_quiet genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$PKI/sa.key"
 openssl_quiet pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
@@ -189,8 +195,9 @@ launch etcd \
 # --unsafe-no-fsync: throwaway test data; fsync per write makes the API slow on CI disks.
 wait_component etcd 30 lcurl "http://127.0.0.1:$ETCD_PORT/health"
 
-# --requestheader-*: published for the controller-manager and scheduler, which otherwise
-# log errors about a missing front-proxy CA every few seconds.
+# --requestheader-*: published for the controller-manager and scheduler (which otherwise
+# log errors about a missing front-proxy CA every few seconds) and for extension API servers;
+# --proxy-client-*: the certificate the aggregation layer presents to them.
 # --endpoint-reconciler-type=none: endpoints may not hold loopback addresses, so the
 # apiserver would fail forever to publish itself in the `kubernetes` Service.
 # A real kubelet (logs, exec, port-forward) is reached at its InternalIP (its hostname
@@ -212,6 +219,9 @@ launch kube-apiserver \
   --requestheader-username-headers X-Remote-User \
   --requestheader-group-headers X-Remote-Group \
   --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --requestheader-allowed-names front-proxy-client \
+  --proxy-client-cert-file "$PKI/front-proxy-client.crt" \
+  --proxy-client-key-file "$PKI/front-proxy-client.key" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$PKI/sa.pub" \
   --service-account-signing-key-file "$PKI/sa.key" \

@@ -9,13 +9,21 @@
 #          scripts/spark/build-image.sh --local --base <base>
 # An image whose inputs (Dockerfile context, version, base) are unchanged is not rebuilt:
 # its `spark-on-k8s.inputs` label records them. Needs root (debootstrap, docker).
-# Usage: scripts/node/build-images.sh [VERSION...]
+#   keda   spark-on-k8s/keda:<KEDA_VERSION>-local with --keda: KEDA's operator and metrics server
+#          (scripts/tools/build.sh keda-operator keda-adapter), static binaries FROM scratch,
+#          named as upstream's images name them (/keda, /keda-adapter)
+# Usage: scripts/node/build-images.sh [--keda] [VERSION...]
 set -euo pipefail
 # shellcheck source=scripts/node/common.sh
 source "$(dirname "$0")/common.sh"
 require_root
 docker_cli version >/dev/null 2>&1 || die "no docker engine on $DOCKER_SOCK; run scripts/node/docker-up.sh"
 
+keda=0
+if [[ "${1:-}" == --keda ]]; then
+  keda=1
+  shift
+fi
 versions=("$@")
 ((${#versions[@]})) || versions=("$SPARK_VERSION_DEFAULT" "$SPARK_VERSION_PREVIOUS")
 
@@ -92,6 +100,29 @@ if [[ "$(label_of "$PAUSE_IMAGE")" != "$pause_inputs" ]]; then
   log "built $PAUSE_IMAGE"
 else
   log "$PAUSE_IMAGE up to date"
+fi
+
+# --- keda: the binaries as built, their build stamps (what they were built from) the inputs.
+if ((keda)); then
+  for bin in keda-operator keda-adapter; do
+    [[ -x "$TOOLS_BIN/$bin" ]] || die "$TOOLS_BIN/$bin missing; run scripts/tools/build.sh keda-operator keda-adapter"
+  done
+  keda_inputs="keda $(cat "$TOOLS_BIN/.stamp-keda-operator" "$TOOLS_BIN/.stamp-keda-adapter" | sha256sum | cut -c1-16)"
+  if [[ "$(label_of "$KEDA_IMAGE")" != "$keda_inputs" ]]; then
+    start="$(now_ms)"
+    ctx="$(mktemp -d -p "$NODE_CACHE")"
+    trap 'rm -rf "$ctx"' EXIT
+    ln "$TOOLS_BIN/keda-operator" "$ctx/keda" 2>/dev/null || cp "$TOOLS_BIN/keda-operator" "$ctx/keda"
+    ln "$TOOLS_BIN/keda-adapter" "$ctx/keda-adapter" 2>/dev/null || cp "$TOOLS_BIN/keda-adapter" "$ctx/keda-adapter"
+    # Upstream's manifests run both as non-root (runAsNonRoot): a numeric user, as in its images.
+    printf 'FROM scratch\nCOPY keda keda-adapter /\nUSER 1000:1000\n' >"$ctx/Dockerfile"
+    docker_cli build -q --label "spark-on-k8s.inputs=$keda_inputs" -t "$KEDA_IMAGE" "$ctx" >/dev/null
+    rm -rf "$ctx"
+    trap - EXIT
+    log "built $KEDA_IMAGE in $(since "$start")"
+  else
+    log "$KEDA_IMAGE up to date"
+  fi
 fi
 
 # --- spark: the project's own Dockerfile, Spark staged from pyspark (no Apache download).

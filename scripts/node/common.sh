@@ -35,6 +35,8 @@ NETPOL_STATE_FILE="$NODE_DIR/network-policy"
 # The node's images: the base the Spark image builds on and the sandbox (pause) image.
 BASE_IMAGE=spark-on-k8s/base:${NODE_BASE_SUITE}-jre17
 PAUSE_IMAGE=spark-on-k8s/pause:local
+# KEDA's operator and metrics server (build-images.sh --keda; scripts/node/keda-up.sh runs them).
+KEDA_IMAGE=spark-on-k8s/keda:${KEDA_VERSION}-local
 # spark_image VERSION: the tag the node tier builds and deploys for a Spark version.
 spark_image() {
   echo "spark-on-k8s/spark:$1-local"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops the real nodes of scripts/node/up.sh and removes everything they made: kubelets,
-# kube-proxy (and its iptables rules), CoreDNS, the NetworkPolicy controller (its nftables
+# kube-proxy (and its iptables rules), CoreDNS, the API server's forwarder, the NetworkPolicy controller (its nftables
 # table and steering chain), every container and pod network namespace,
 # the containerds, mounts under the node dir, pod cgroups, the guard chain, the bridge and
 # its route. Safe to
@@ -76,6 +76,7 @@ if [[ -x "$TOOLS_BIN/kube-network-policies" && -n "$ran" ]]; then
 fi
 
 # kube-proxy's rules go with its own cleanup mode (it only touches KUBE-* chains).
+stop_component apiserver-proxy
 stop_component kube-proxy
 if [[ -x "$TOOLS_BIN/kube-proxy" ]] && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1 && [[ -n "$ran" ]]; then
   step "$TOOLS_BIN/kube-proxy" --cleanup --v=0 >/dev/null

@@ -359,6 +359,30 @@ COREFILE
 launch coredns "$TOOLS_BIN/coredns" -conf "$NODE_DIR/Corefile"
 wait_node_component coredns 30 curl -fsS --noproxy '*' --max-time 2 "http://127.0.0.1:$DNS_READY/ready"
 
+# --- The API server for pods. It listens on loopback only (scripts/cluster/up.sh); pods that
+# talk to the API (KEDA's operator and metrics server) reach it as in any cluster, through the
+# `kubernetes` Service (10.96.0.1:443, their in-cluster config), whose one endpoint is a TCP
+# forwarder on the bridge address at the API server's own port (the Service's targetPort).
+# TLS passes through unchanged: the API server's certificate names 10.96.0.1.
+api_port="${server##*:}"
+# The interpreter itself, not a launcher (pyenv's shims exec it): launch checks what runs.
+python="$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')"
+launch apiserver-proxy "$python" "$REPO_ROOT/scripts/node/tcp-forward.py" \
+  "$BRIDGE_IP:$api_port" "127.0.0.1:$api_port" --state-dir "$NODE_DIR"
+wait_node_component apiserver-proxy 10 bash -c "exec 3<>/dev/tcp/$BRIDGE_IP/$api_port"
+CURRENT_LOG="$LOGS/rbac.log"
+kubectl apply -f - >>"$CURRENT_LOG" 2>&1 <<YAML
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kubernetes
+  namespace: default
+  labels: {kubernetes.io/service-name: kubernetes}
+addressType: IPv4
+endpoints: [{addresses: ["$BRIDGE_IP"], conditions: {ready: true}}]
+ports: [{name: https, port: $api_port, protocol: TCP}]
+YAML
+
 # --- NetworkPolicy enforcement: kube-network-policies judges the first packet of every
 # connection that a pod opens or receives, on NFQUEUE $NETPOL_QUEUE; established flows, DNS and
 # the host's root processes (kubelet probes, the tests' reads through the apiserver) pass

@@ -5,7 +5,9 @@
 # actionlint (the validate tier's workflow linter), kubelet, kube-proxy, coredns,
 # kube-network-policies and prometheus (the node tier's real node, its NetworkPolicy enforcement
 # and the Prometheus that scrapes it). `keda-crds` builds nothing: it copies KEDA's ScaledObject CRD from
-# the pinned KEDA module into .tools/keda-crds (the e2e tier applies it); `prom-crds` copies the
+# the pinned KEDA module into .tools/keda-crds (the e2e tier applies it) and KEDA's manifests (its
+# config/ tree) into .tools/keda-config; keda-operator and keda-adapter are KEDA itself, run by the
+# node tier (scripts/node/keda-up.sh); `prom-crds` copies the
 # Prometheus Operator's PodMonitor and PrometheusRule CRDs into .tools/prom-crds the same way.
 #
 # Each binary has a stamp file (.tools/bin/.stamp-<name>) recording what it was built
@@ -28,6 +30,8 @@ require_go
 SRC_DIR="$TOOLS_DIR/src"         # wrapper modules laid out for building
 STAGES_DIR="$TOOLS_DIR/kwok-stages"
 KEDA_CRDS_DIR="$TOOLS_DIR/keda-crds"
+# KEDA's own kustomize tree (config/), the manifests a user installs (scripts/node/keda-up.sh).
+KEDA_CONFIG_DIR="$TOOLS_DIR/keda-config"
 # The CRDs taken from the KEDA module's config/crd/bases (our program renders only ScaledObjects).
 KEDA_CRDS=(keda.sh_scaledobjects.yaml)
 PROM_CRDS_DIR="$TOOLS_DIR/prom-crds"
@@ -75,6 +79,7 @@ tool_of() {
   done
   case "$name" in
     etcd | pulumi | pulumi-language-nodejs | pulumi-resource-kubernetes | kube-network-policies | prometheus | kwok | actionlint | coredns | keda-crds | prom-crds) echo "$name" ;;
+    keda-operator | keda-adapter) echo keda ;;
     *) die "unknown tool: $name" ;;
   esac
 }
@@ -90,6 +95,8 @@ ldflags_of() {
     pulumi-resource-kubernetes)
       flags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" ;;
     prometheus) flags+=" -X github.com/prometheus/common/version.Version=$(prometheus_release)" ;;
+    # What the operator and adapter log at start and report in their metrics.
+    keda-operator | keda-adapter) flags+=" -X github.com/kedacore/keda/v2/version.Version=${KEDA_VERSION#v}" ;;
     etcd | kwok | actionlint | coredns | kube-network-policies) ;;
     *) flags+="$(k8s_ldflags)" ;;
   esac
@@ -119,6 +126,8 @@ package_of() {
     pulumi) echo github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ;;
     pulumi-language-nodejs) echo github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs ;;
     prometheus) echo github.com/prometheus/prometheus/cmd/prometheus ;;
+    keda-operator) echo github.com/kedacore/keda/v2/cmd/operator ;;
+    keda-adapter) echo github.com/kedacore/keda/v2/cmd/adapter ;;
     *) echo "k8s.io/kubernetes/cmd/$1" ;;
   esac
 }
@@ -128,7 +137,7 @@ stamp_for() {
   local name="$1" tool
   tool="$(tool_of "$name")"
   if [[ "$tool" == keda-crds ]]; then
-    printf 'keda %s: %s\n' "$KEDA_VERSION" "${KEDA_CRDS[*]}"
+    printf 'keda %s: %s config/\n' "$KEDA_VERSION" "${KEDA_CRDS[*]}"
     return
   fi
   if [[ "$tool" == prom-crds ]]; then
@@ -146,6 +155,7 @@ stamp_for() {
     coredns) printf 'coredns %s' "$COREDNS_VERSION" ;;
     kube-network-policies) printf 'kube-network-policies %s' "$KUBE_NETWORK_POLICIES_VERSION" ;;
     prometheus) printf 'prometheus %s' "$PROMETHEUS_VERSION" ;;
+    keda) printf 'keda %s static' "$KEDA_VERSION" ;;
   esac
   [[ "$tool" == kwok || "$tool" == actionlint ]] || printf ' wrapper %s' "$(wrapper_digest "$tool")"
   printf ' ldflags %s tags %s flags %s\n' "$(ldflags_of "$name" | sha256sum | cut -c1-16)" "$(tags_of "$name")" \
@@ -159,6 +169,7 @@ up_to_date() {
     for f in "${KEDA_CRDS[@]}"; do
       [[ -f "$KEDA_CRDS_DIR/$f" ]] || return 1
     done
+    [[ -f "$KEDA_CONFIG_DIR/default/kustomization.yaml" ]] || return 1
     return 0
   fi
   if [[ "$name" == prom-crds ]]; then
@@ -202,8 +213,12 @@ build_one() {
       warn_on_drift "$tool"
       PREPARED[$tool]=1
     fi
+    # KEDA's binaries run FROM scratch (scripts/node/build-images.sh): static, as upstream builds them.
+    local cgo
+    cgo="$(go env CGO_ENABLED)"
+    [[ "$tool" == keda ]] && cgo=0
     (cd "$SRC_DIR/$tool" &&
-      go build "${GO_FLAGS[@]}" -tags "$(tags_of "$name")" -ldflags "$(ldflags_of "$name")" \
+      CGO_ENABLED="$cgo" go build "${GO_FLAGS[@]}" -tags "$(tags_of "$name")" -ldflags "$(ldflags_of "$name")" \
         -o "$TOOLS_BIN/$TMP-$name" "$(package_of "$name")")
     mv -f "$TOOLS_BIN/$TMP-$name" "$TOOLS_BIN/$name"
   fi
@@ -267,15 +282,21 @@ copy_crds() {
   log "$(basename "$dest"): $* of $module copied to $dest"
 }
 
-# keda-crds: KEDA's CRDs, following KEDA_VERSION.
+# keda-crds: KEDA's CRDs and its whole config/ tree, following KEDA_VERSION.
 copy_keda_crds() {
-  copy_crds "github.com/kedacore/keda/v2@$KEDA_VERSION" config/crd/bases "$KEDA_CRDS_DIR" "${KEDA_CRDS[@]}"
+  local module="github.com/kedacore/keda/v2@$KEDA_VERSION" tmp="$TOOLS_DIR/$TMP-keda-config"
+  copy_crds "$module" config/crd/bases "$KEDA_CRDS_DIR" "${KEDA_CRDS[@]}"
+  rm -rf "$tmp"
+  cp -r "$(module_dir "$module")/config" "$tmp"
+  chmod -R u+w "$tmp"
+  rm -rf "$KEDA_CONFIG_DIR"
+  mv -f "$tmp" "$KEDA_CONFIG_DIR"
 }
 
 all_names() {
   echo etcd
   printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns kube-network-policies prometheus keda-crds prom-crds | tr ' ' '\n'
+  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns kube-network-policies prometheus keda-operator keda-adapter keda-crds prom-crds | tr ' ' '\n'
 }
 
 names=("$@")

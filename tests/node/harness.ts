@@ -36,6 +36,8 @@ export { NODE_CLUSTER_DIR };
 export const NODES = Number(process.env.SPARK_NODE_COUNT ?? 2);
 export const DOCKER_SOCK = path.join(process.env.SPARK_NODE_DOCKER_DIR ?? path.join(ROOT, ".local", "docker"), "docker.sock");
 export const VERSIONS = { current: pinned("SPARK_VERSION_DEFAULT"), previous: pinned("SPARK_VERSION_PREVIOUS") };
+/** KEDA's operator and metrics server image (scripts/node/common.sh's KEDA_IMAGE; keda-up.sh runs it). */
+export const KEDA_IMAGE = `spark-on-k8s/keda:${pinned("KEDA_VERSION")}-local`;
 /** The tag build-images.sh gives the image of a Spark version (scripts/node/common.sh). */
 export function sparkImage(version: string): string {
     return `spark-on-k8s/spark:${version}-local`;
@@ -117,12 +119,22 @@ let started = false;
 
 function setUp(): void {
     script("scripts/node/install.sh");
-    script("scripts/tools/build.sh", ["kubelet", "kube-proxy", "coredns", "kube-network-policies", "prometheus", "prom-crds"]);
+    script("scripts/tools/build.sh", [
+        "kubelet",
+        "kube-proxy",
+        "coredns",
+        "kube-network-policies",
+        "prometheus",
+        "prom-crds",
+        "keda-operator",
+        "keda-adapter",
+        "keda-crds",
+    ]);
     script("scripts/node/docker-up.sh");
-    script("scripts/node/build-images.sh", [VERSIONS.current, VERSIONS.previous]);
+    script("scripts/node/build-images.sh", ["--keda", VERSIONS.current, VERSIONS.previous]);
     script("scripts/cluster/up.sh", ["--nodes", "0", "--real-node"]);
     script("scripts/node/up.sh", ["--nodes", String(NODES)]);
-    script("scripts/node/load-images.sh", [sparkImage(VERSIONS.current), sparkImage(VERSIONS.previous)]);
+    script("scripts/node/load-images.sh", [sparkImage(VERSIONS.current), sparkImage(VERSIONS.previous), KEDA_IMAGE]);
     // The control plane is healthy now, so the e2e harness only lays out its project copy.
     startEnvironment();
 }

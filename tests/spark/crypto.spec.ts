@@ -133,15 +133,19 @@ for (const version of sparkVersions()) {
             }
         });
 
-        it("authentication alone: the same job's rows are readable on the wire (the check above can fail)", async function () {
-            this.timeout(360_000);
-            const { master, procs } = await startCluster("plain", false);
-            try {
-                const capture = await shuffleUnderCapture("plain", master, false);
-                assert.ok(capture.markerHits > 0, "the marker was not found in clear text: the capture sees nothing");
-            } finally {
-                await Promise.all(procs.map((p) => p.stop()));
-            }
-        });
+        // A control of the check, not of the Spark line: once, on the first line tested.
+        (version === sparkVersions()[0] ? it : it.skip)(
+            "authentication alone: the same job's rows are readable on the wire (the check above can fail)",
+            async function () {
+                this.timeout(360_000);
+                const { master, procs } = await startCluster("plain", false);
+                try {
+                    const capture = await shuffleUnderCapture("plain", master, false);
+                    assert.ok(capture.markerHits > 0, "the marker was not found in clear text: the capture sees nothing");
+                } finally {
+                    await Promise.all(procs.map((p) => p.stop()));
+                }
+            },
+        );
     });
 }

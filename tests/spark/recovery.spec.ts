@@ -172,33 +172,37 @@ for (const version of sparkVersions()) {
             );
         });
 
-        it("without SPARK_RECOVERY_DIR, a restarted master has forgotten the application (the check above can fail)", async function () {
-            this.timeout(300000);
-            // A cluster of its own, with no recovery directory from the start: the master the test
-            // above recovered may still hold that application's executor bookkeeping (under load
-            // Spark 4.3.0 asserted "executor 0 state transfer from RUNNING to RUNNING is illegal"
-            // there, and its worker's core never came free).
-            master.proc.killTree("SIGKILL");
-            worker.proc.killTree("SIGKILL");
-            await Promise.all([master.proc.waitExit(10000), worker.proc.waitExit(10000)]);
-            master = await h.startMaster("master-plain", { tini: true });
-            worker = await h.startWorker(master, "worker-plain", { tini: true });
-            await h.waitAliveWorkers(master, 1);
-            const { driver, appId } = await startSlowJob("submit-forgotten");
-            await killAndRestartMaster("master-forgetful", {});
-            // The worker registers again by itself; the application does not.
-            await h.waitAliveWorkers(master, 1, 120000);
-            const deadline = Date.now() + 10000;
-            while (Date.now() < deadline) {
-                const json = await h.masterJson(master);
-                assert.ok(
-                    !json.activeapps.some((a) => a.id === appId),
-                    `${appId} is back without a recovery directory: ${JSON.stringify(json.activeapps)}`,
-                );
-                await sleep(500);
-            }
-            assert.doesNotMatch(master.proc.output(), /Recovery complete/);
-            driver.killTree("SIGKILL");
-        });
+        // A control of the check, not of the Spark line: once, on the first line tested.
+        (version === sparkVersions()[0] ? it : it.skip)(
+            "without SPARK_RECOVERY_DIR, a restarted master has forgotten the application (the check above can fail)",
+            async function () {
+                this.timeout(300000);
+                // A cluster of its own, with no recovery directory from the start: the master the test
+                // above recovered may still hold that application's executor bookkeeping (under load
+                // Spark 4.3.0 asserted "executor 0 state transfer from RUNNING to RUNNING is illegal"
+                // there, and its worker's core never came free).
+                master.proc.killTree("SIGKILL");
+                worker.proc.killTree("SIGKILL");
+                await Promise.all([master.proc.waitExit(10000), worker.proc.waitExit(10000)]);
+                master = await h.startMaster("master-plain", { tini: true });
+                worker = await h.startWorker(master, "worker-plain", { tini: true });
+                await h.waitAliveWorkers(master, 1);
+                const { driver, appId } = await startSlowJob("submit-forgotten");
+                await killAndRestartMaster("master-forgetful", {});
+                // The worker registers again by itself; the application does not.
+                await h.waitAliveWorkers(master, 1, 120000);
+                const deadline = Date.now() + 10000;
+                while (Date.now() < deadline) {
+                    const json = await h.masterJson(master);
+                    assert.ok(
+                        !json.activeapps.some((a) => a.id === appId),
+                        `${appId} is back without a recovery directory: ${JSON.stringify(json.activeapps)}`,
+                    );
+                    await sleep(500);
+                }
+                assert.doesNotMatch(master.proc.output(), /Recovery complete/);
+                driver.killTree("SIGKILL");
+            },
+        );
     });
 }

@@ -49,6 +49,30 @@ describe("worker autoscaling", () => {
         assert.strictEqual(worker.metadata.annotations["pulumi.com/patchForce"], undefined);
     });
 
+    it("keda mode's polling and scale-down pace come from config (the node tier shortens them)", async () => {
+        const e = await evaluate({
+            workerReplicas: "1",
+            autoscaling: JSON.stringify({
+                maxReplicas: 2,
+                pollingIntervalSeconds: 5,
+                scaleDownStabilizationSeconds: 20,
+                scaleDownIntervalSeconds: 15,
+            }),
+        });
+        const so = one(e.resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").inputs.spec;
+        assert.strictEqual(so.pollingInterval, 5);
+        assert.strictEqual(so.cooldownPeriod, 20);
+        assert.deepStrictEqual(so.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown, {
+            stabilizationWindowSeconds: 20,
+            policies: [{ type: "Pods", value: 1, periodSeconds: 15 }],
+        });
+        // The defaults: KEDA's own polling (15 s) and one removal a minute.
+        const d = one((await evaluate({ autoscaling: '{"maxReplicas":4}' })).resources, "kubernetes:keda.sh/v1alpha1:ScaledObject").inputs
+            .spec;
+        assert.strictEqual(d.pollingInterval, 15);
+        assert.strictEqual(d.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.policies[0].periodSeconds, 60);
+    });
+
     it("cpu mode creates a plain HorizontalPodAutoscaler", async () => {
         const e = await evaluate({
             autoscaling: JSON.stringify({ mode: "cpu", minReplicas: 2, maxReplicas: 6, targetCpuUtilization: 60 }),
@@ -108,6 +132,18 @@ describe("worker autoscaling", () => {
                 { autoscaling: '{"maxReplicas":4,"targetCoreUtilization":150}' },
                 "autoscaling.targetCoreUtilization",
                 /from 1 to 100/,
+            ],
+            [
+                "polling below a second",
+                { autoscaling: '{"maxReplicas":4,"pollingIntervalSeconds":0}' },
+                "autoscaling.pollingIntervalSeconds",
+                /from 1 to 3600/,
+            ],
+            [
+                "a removal interval of 0",
+                { autoscaling: '{"maxReplicas":4,"scaleDownIntervalSeconds":0}' },
+                "autoscaling.scaleDownIntervalSeconds",
+                /from 1 to 1800/,
             ],
             ["an unknown key", { autoscaling: '{"maxReplicas":4,"max":5}' }, "autoscaling.max", /unknown key/],
         ];
