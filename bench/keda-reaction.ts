@@ -1,17 +1,18 @@
 // Benchmark (not a test): how fast a real KEDA reacts to the master's numbers on real nodes.
 //
-//   npm run bench:keda               # BENCH_KEDA_RUNS (default 3) runs of the node tier's specs 1, 2, 17
+//   npm run bench:keda               # BENCH_KEDA_RUNS (default 3) runs of the node tier's specs 1, 2, 17-19
 //
 // Each run is a whole node tier (tests/node: root, Linux, the tools of scripts/tools/build.sh) for
-// specs 1 (up), 2 (the consumer stack, whose Job pod template the application uses) and 17 (KEDA
-// installed from upstream's manifests; minReplicas 0, polling 5 s, stabilization 20 s), which
-// records, in seconds:
+// specs 1 (up), 2 (the consumer stack, whose Job pod template the applications use) and 17-19
+// (KEDA installed from upstream's manifests; polling 5 s, stabilization 20 s), which record, in
+// seconds:
+//   busy: waiting->alive       the only core busy, an application WAITING -> a 2nd worker ALIVE
+//   busy: waiting->executor    the same application -> its executor running (state RUNNING)
+//   busy: done->removed        that application done -> the idle worker decommissioned and gone
 //   idle->zero                 minReplicas 0 set on an idle cluster -> no worker left
 //   zero: waiting->alive       an application WAITING for cores -> a worker ALIVE in the master
 //   zero: waiting->executor    the same application -> its executor running (state RUNNING)
-// The medians and spreads of the runs are printed; nothing is asserted on time. Not measured yet:
-// the scale-out of a busy cluster (1 -> 2 workers) and the scale-in, whose node spec did not pass
-// (see docs/autoscaling.md).
+// The medians and spreads of the runs are printed; nothing is asserted on time.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -26,13 +27,13 @@ const root = path.resolve(__dirname, "..");
 const figures: Record<string, number[]> = {};
 for (let i = 1; i <= runs; i++) {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-keda-")), "reaction.json");
-    const r = spawnSync("npx", ["mocha", "--config", ".mocharc.node.json", "--grep", "^the local stack on real nodes (1|2|17)\\. "], {
+    const r = spawnSync("npx", ["mocha", "--config", ".mocharc.node.json", "--grep", "^the local stack on real nodes (1|2|17|18|19)\\. "], {
         cwd: root,
         stdio: ["ignore", "inherit", "inherit"],
         env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "1", BENCH_KEDA_OUT: out },
     });
     if (r.status !== 0 || !fs.existsSync(out)) {
-        throw new Error(`run ${i}: the node tier's specs 1, 2, 17 did not complete (exit ${r.status}); no figures`);
+        throw new Error(`run ${i}: the node tier's specs 1, 2, 17-19 did not complete (exit ${r.status}); no figures`);
     }
     for (const [k, v] of Object.entries(JSON.parse(fs.readFileSync(out, "utf8")) as Record<string, number>)) {
         (figures[k] ??= []).push(v);

@@ -3,7 +3,7 @@
 // CPU is a poor signal for a standalone cluster: an application waiting for cores raises no
 // CPU anywhere, and idle executors hold their cores while burning none. The `keda` mode scales
 // on the master's own numbers instead (its /json/ endpoint, through KEDA's metrics-api
-// trigger): cores in use against cores offered, and applications waiting for cores. The `cpu`
+// trigger): cores in use, plus applications waiting for cores. The `cpu`
 // mode is a plain HorizontalPodAutoscaler for clusters without KEDA.
 import { AutoscalingConfig } from "./config";
 
@@ -35,27 +35,37 @@ export function hpaSpec(a: AutoscalingConfig, deployment: string) {
 }
 
 /**
- * KEDA ScaledObject spec (keda mode): two metrics-api triggers on the master's /json/, the larger
- * wins. `coresused` as an average per worker against workerCores x utilization grows the cluster
- * while it is busy and shrinks it when idle; each application WAITING for cores asks for
- * `workersPerWaitingApp` workers (average value 1/n per worker).
+ * KEDA ScaledObject spec (keda mode). Two metrics-api triggers read the master's /json/ and a
+ * KEDA formula (advanced.scalingModifiers) adds them up, in workers:
+ *
+ *   workers = coresused / (workerCores x targetCoreUtilization%) + waiting x workersPerWaitingApp
+ *
+ * and the HPA KEDA makes aims for that many (average value 1 per worker). A sum, not the larger
+ * of two HPA metrics: with every core busy and one application waiting, the larger would be the
+ * workers already there, so a busy cluster would never grow. With nothing in use and nothing
+ * waiting the formula is 0, which deactivates the ScaledObject (minReplicas 0 goes to zero).
  */
 export function scaledObjectSpec(a: AutoscalingConfig, deployment: string, masterJsonUrl: string, workerCores: number) {
-    const trigger = (valueLocation: string, targetValue: string) => ({
+    const trigger = (name: string, valueLocation: string) => ({
         type: "metrics-api",
-        metricType: "AverageValue",
-        metadata: { url: masterJsonUrl, valueLocation, targetValue, format: "json" },
+        name,
+        metadata: { url: masterJsonUrl, valueLocation, format: "json" },
     });
+    const coresPerWorker = (workerCores * a.targetCoreUtilization) / 100;
     return {
         scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment },
         minReplicaCount: a.minReplicas,
         maxReplicaCount: a.maxReplicas,
         pollingInterval: a.pollingIntervalSeconds,
         cooldownPeriod: a.scaleDownStabilizationSeconds,
-        advanced: { horizontalPodAutoscalerConfig: { behavior: scaleDownBehavior(a) } },
-        triggers: [
-            trigger("coresused", ((workerCores * a.targetCoreUtilization) / 100).toFixed(2)),
-            trigger('activeapps.#(state=="WAITING")#|#', (1 / a.workersPerWaitingApp).toFixed(3)),
-        ],
+        advanced: {
+            horizontalPodAutoscalerConfig: { behavior: scaleDownBehavior(a) },
+            scalingModifiers: {
+                formula: `coresused / ${+coresPerWorker.toFixed(2)} + waiting * ${a.workersPerWaitingApp}`,
+                target: "1",
+                metricType: "AverageValue",
+            },
+        },
+        triggers: [trigger("coresused", "coresused"), trigger("waiting", 'activeapps.#(state=="WAITING")#|#')],
     };
 }

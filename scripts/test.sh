@@ -41,6 +41,23 @@ tier_budget() {
 # A tier that cannot run on this machine writes why to $SPARK_TIER_SKIP_FILE and exits 0.
 # `timeout` signals the tier's whole process group (TERM, then KILL 120 s later), so the node
 # tier's SIGTERM handler still takes its nodes down.
+TIER_LOGS="$REPO_ROOT/.local/tier-logs"
+rm -rf "$TIER_LOGS"
+
+# What a failed tier said, printed again at the very end: CI shows only the tail of a run, and
+# a later tier's output would otherwise bury it. Mocha's failure list when there is one, else
+# the tier's last lines.
+failure_summary() {
+  local name="$1" file="$TIER_LOGS/$1.log"
+  [[ -f "$file" ]] || return 0
+  log "--- what tier $name said about its failure ($file):"
+  if grep -qE '^ +[0-9]+ failing' "$file"; then
+    sed -n '/^ *[0-9]* failing/,$p' "$file" | head -n 200
+  else
+    tail -n 60 "$file"
+  fi
+}
+
 free_disk() {
   df -h --output=avail "$REPO_ROOT" 2>/dev/null | tail -n1 | tr -d ' '
 }
@@ -54,7 +71,10 @@ run_tier() {
   log "=== tier $name (at most ${budget}s, $(free_disk) free on disk): $*"
   local start=$SECONDS skip_file
   skip_file="$(mktemp)"
-  SPARK_TIER_SKIP_FILE="$skip_file" timeout --kill-after=120 "$budget" "$@" || rc=$?
+  # Each tier's output is also kept in .local/tier-logs/, for the failure summary at the end.
+  mkdir -p "$TIER_LOGS"
+  SPARK_TIER_SKIP_FILE="$skip_file" timeout --kill-after=120 "$budget" "$@" 2>&1 | tee "$TIER_LOGS/$name.log" ||
+    rc=${PIPESTATUS[0]}
   if ((rc == 124 || rc == 137)); then
     log "=== tier $name TIMED OUT after $((SECONDS - start))s (budget ${budget}s, SPARK_TIER_TIMEOUT)"
   fi
@@ -109,6 +129,7 @@ for tier in "${TIERS[@]}"; do
 done
 
 if ((failed > 0)); then
+  for name in "${failed_names[@]}"; do failure_summary "$name"; done
   log "failed tiers: ${failed_names[*]}"
 fi
 if ((${#skipped[@]} > 0)); then

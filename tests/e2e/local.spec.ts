@@ -180,12 +180,14 @@ describe("the local stack on the real engine (simulated nodes)", function () {
         const url = `${outputs(STACK).masterWebUiUrl}/json/`;
         assert.strictEqual(url, "http://spark-master.spark-local.svc.cluster.local:8080/json/");
         assert.deepStrictEqual(
-            so.spec.triggers.map((t: any) => [t.type, t.metricType, t.metadata.url, t.metadata.valueLocation, t.metadata.format]),
+            so.spec.triggers.map((t: any) => [t.type, t.name, t.metadata.url, t.metadata.valueLocation, t.metadata.format]),
             [
-                ["metrics-api", "AverageValue", url, "coresused", "json"],
-                ["metrics-api", "AverageValue", url, 'activeapps.#(state=="WAITING")#|#', "json"],
+                ["metrics-api", "coresused", url, "coresused", "json"],
+                ["metrics-api", "waiting", url, 'activeapps.#(state=="WAITING")#|#', "json"],
             ],
         );
+        // The formula that adds them up survived the schema too (KEDA's enum on its metricType).
+        assert.strictEqual(so.spec.advanced.scalingModifiers.formula, "coresused / 0.8 + waiting * 1");
         // Strict field validation of the same spec (unknown fields fail instead of being pruned),
         // and two controls showing the schema is really enforced.
         const create = (spec: Record<string, unknown>) =>

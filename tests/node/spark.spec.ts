@@ -71,7 +71,7 @@ const MONITORING = { scrapeInterval: "5s", workersBelowForMinutes: 1 };
 interface MasterJson {
     aliveworkers: number;
     status: string;
-    workers: { id: string; host: string; cores: number; memory: number; state: string }[];
+    workers: { id: string; host: string; cores: number; coresused: number; memory: number; state: string }[];
     activeapps: { id: string; name: string; cores: number; state: string }[];
     activedrivers?: { id: string; state: string }[];
     completedapps: { id: string; name: string; state: string }[];
@@ -201,6 +201,18 @@ function withWorkerLogs(e: unknown): Error {
         return `--- ${p.metadata.name} (${p.status.podIP}) ---\n${r.stdout}`;
     });
     return new Error(`${String(e)}\nmaster: ${JSON.stringify(alive(masterJson()))}\n${logs.join("\n")}`);
+}
+
+/**
+ * The master log's proof that worker `id` left cleanly: SIGTERM made the entrypoint decommission
+ * it, and only then was it removed. A lost worker is only removed (or timed out: "no heartbeat").
+ */
+function expectDecommissioned(id: string): void {
+    const log = kubectl(["-n", NS, "logs", "deploy/spark-master"]).stdout;
+    const decommissioned = log.indexOf(`Decommissioning worker ${id}`);
+    const removed = log.indexOf(`Removing worker ${id}`);
+    assert.ok(decommissioned >= 0 && decommissioned < removed, `no decommission of ${id} before its removal:\n${log.slice(-3000)}`);
+    assert.ok(!new RegExp(`${id}.*no heartbeat`).test(log), `${id} timed out instead:\n${log.slice(-3000)}`);
 }
 
 /** Sets stack config keys; `undefined` removes one. */
@@ -637,16 +649,27 @@ spark.stop()
 `;
 
 /**
- * The autoscaling spec's application (17), one core (spark.cores.max=1): adds 0..999999 and prints
- * the sum and how many of its tasks failed, from the driver's own status tracker.
+ * The autoscaling specs' applications (17-19), one core each (--total-executor-cores 1): `hold` keeps
+ * its executor busy with a small job every second until /tmp/hold-go appears, then adds
+ * 0..999999; `sum` adds 0..999999 at once. Both print the sum and how many of their tasks
+ * failed, from the driver's own status tracker.
  */
-const AUTOSCALE_SCRIPT = `"""Autoscaling's application (tests/node spec 17)."""
+const AUTOSCALE_SCRIPT = `"""Autoscaling's applications (tests/node specs 17-19)."""
+import os
 import sys
+import time
 
 from pyspark.sql import SparkSession
 
 spark = SparkSession.builder.getOrCreate()
 sc = spark.sparkContext
+if sys.argv[1] == "hold":
+    deadline = time.time() + 600
+    while not os.path.exists("/tmp/hold-go"):
+        if time.time() > deadline:
+            raise SystemExit("/tmp/hold-go never appeared")
+        sc.parallelize(range(10), 1).map(lambda x: time.sleep(0.5) or x).count()
+        time.sleep(0.5)
 total = sc.parallelize(range(1_000_000), 4).sum()
 tracker = sc.statusTracker()
 stages = [s for j in tracker.getJobIdsForGroup(None) for s in (tracker.getJobInfo(j).stageIds if tracker.getJobInfo(j) else [])]
@@ -929,15 +952,7 @@ describe("the local stack on real nodes", function () {
             await waitFor("the removed worker pod gone", 120_000, () => pods("worker").length === 1);
             const gone = before.filter((w) => !alive(m).some((a) => a.id === w.id));
             assert.strictEqual(gone.length, 1);
-            // A worker that left cleanly decommissioned first (SIGTERM -> the entrypoint's
-            // decommission), and only then disconnected; a lost one is only "removed".
-            const log = kubectl(["-n", NS, "logs", "deploy/spark-master"]).stdout;
-            const decommissioned = log.indexOf(`Decommissioning worker ${gone[0].id}`);
-            const removed = log.indexOf(`Removing worker ${gone[0].id}`);
-            assert.ok(
-                decommissioned >= 0 && decommissioned < removed,
-                `no decommission of ${gone[0].id} before its removal:\n${log.slice(-3000)}`,
-            );
+            expectDecommissioned(gone[0].id);
         } finally {
             // Back to two workers even when a check above failed, so the next specs start as planned.
             setConfig({ workerReplicas: 2 });
@@ -1932,9 +1947,10 @@ describe("the local stack on real nodes", function () {
         }
     });
 
-    // --- Autoscaling on a real KEDA (specs 17-18). KEDA polls every 5 s and removes a worker 20 s
+    // --- Autoscaling on a real KEDA (specs 17-20). KEDA polls every 5 s and removes a worker 20 s
     // after the work is gone, one every 15 s (the defaults: 15, 300, 60): the same code path. The
-    // nodes' 4 CPUs hold the master (1) and two workers (1 each); the drivers and KEDA request no CPU.
+    // nodes' 4 CPUs hold the master (1) and two workers (1 each); the drivers and KEDA request no
+    // CPU. targetCoreUtilization 100: one busy core asks for exactly its worker, no spare one.
     const AUTOSCALING = {
         mode: "keda",
         minReplicas: 1,
@@ -1944,11 +1960,14 @@ describe("the local stack on real nodes", function () {
         scaleDownStabilizationSeconds: 20,
         scaleDownIntervalSeconds: 15,
     };
-    const autoscaleJob = (name: string): ScriptJob => ({
+    const autoscaleJob = (name: string, mode: "hold" | "sum"): ScriptJob => ({
         name,
         script: AUTOSCALE_SCRIPT,
         file: `${name}.py`,
-        options: ["--conf", "spark.cores.max=1"],
+        args: [mode],
+        // After the template's own --total-executor-cores 2, so this one wins (a --conf
+        // spark.cores.max does not: spark-submit sets spark.cores.max from the option).
+        options: ["--total-executor-cores", "1"],
         // No CPU request: a worker KEDA adds needs a whole free CPU on one node.
         cpuRequest: "0",
         image: sparkImage(VERSIONS.current),
@@ -1969,6 +1988,13 @@ describe("the local stack on real nodes", function () {
             fs.writeFileSync(out, JSON.stringify({ ...now, ...figures }));
         }
     };
+    /** What the HPA KEDA made last read: the formula's value, in workers (a quantity: "1", "500m"). */
+    const hpaWorkers = (): number | undefined => {
+        const got = kubectl(["-n", NS, "get", "hpa", "keda-hpa-spark-worker", "-o", "json"], { allowFail: true });
+        const q: string | undefined =
+            got.code === 0 ? JSON.parse(got.stdout).status?.currentMetrics?.[0]?.external?.current?.averageValue : undefined;
+        return q === undefined ? undefined : q.endsWith("m") ? Number(q.slice(0, -1)) / 1000 : Number(q);
+    };
     /**
      * Waits for the application `name` to be WAITING, then for `workers` ALIVE and the application
      * RUNNING (or done): the reaction times of the scale-out, in seconds.
@@ -1981,23 +2007,70 @@ describe("the local stack on real nodes", function () {
         await waitFor(`${name} RUNNING`, 120_000, () => appOf(name)?.state === "RUNNING" || finished(name) || undefined, 200);
         return { alive, executor: (Date.now() - t0) / 1000 };
     };
+    const hold = autoscaleJob("hold-core", "hold");
+    let holder = "";
 
-    it("17. autoscaling keda with minReplicas 0, KEDA itself running (its operator and metrics server from upstream's manifests, the external metrics API through aggregation): the idle cluster goes to zero workers; an unrelated pulumi up leaves that alone; an application WAITING for cores brings a worker back and finishes with the right sum", async () => {
+    it("17. autoscaling keda, KEDA itself running (its operator and metrics server from upstream's manifests, the external metrics API through aggregation): with the only worker's core busy, an application WAITING for cores makes KEDA add a worker, and it finishes with the right sum", async () => {
         script("scripts/node/keda-up.sh");
-        setConfig({
-            sparkVersion: VERSIONS.current,
-            image: sparkImage(VERSIONS.current),
-            workerReplicas: 1,
-            autoscaling: { ...AUTOSCALING, minReplicas: 0 },
-        });
+        setConfig({ sparkVersion: VERSIONS.current, image: sparkImage(VERSIONS.current), workerReplicas: 1, autoscaling: AUTOSCALING });
         up();
+        await waitForAliveWorkers(1, 180_000);
         await waitFor("the ScaledObject Ready", 120_000, () => {
             const o = kubectlJson(["-n", NS, "get", "scaledobject", "spark-worker"]);
             return o.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") || undefined;
         });
+        // The HPA reads the formula through the external metrics API (KEDA's metrics server behind
+        // the API server): 0 workers' worth while idle, 1 once an application holds the only core.
+        await waitFor("the HPA reading 0 while idle", 120_000, () => hpaWorkers() === 0 || undefined, 1000);
+        startScriptJob(hold);
+        const held = await waitFor("hold-core RUNNING on the one worker", 240_000, () =>
+            appOf(hold.name)?.state === "RUNNING" ? alive(masterJson()).find((w) => w.coresused === 1) : undefined,
+        );
+        holder = held.id;
+        await waitFor("the HPA reading 1 with the one core busy", 120_000, () => hpaWorkers() === 1 || undefined, 1000);
+        assert.strictEqual(kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas, 1, "a spare worker was added");
+
+        const sum = autoscaleJob("sum-waiting", "sum");
+        startScriptJob(sum);
+        const reaction = await scaleOutFor(sum.name, 2);
+        expectSum(await awaitScriptJob(sum), sum.name);
+        assert.strictEqual(kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas, 2);
+        record({ "busy: waiting->alive": reaction.alive, "busy: waiting->executor": reaction.executor });
+        note(
+            `keda scale-out: ${sum.name} WAITING behind hold-core -> 2nd worker ALIVE ${reaction.alive.toFixed(1)}s -> its executor running ${reaction.executor.toFixed(1)}s (polling ${AUTOSCALING.pollingIntervalSeconds}s)`,
+        );
+    });
+
+    it("18. with that work done, KEDA removes the idle worker after the stabilization window: it decommissions, the busy worker stays, and the application holding it loses no task", async () => {
+        assert.ok(holder !== "", "spec 17 did not run");
+        const before = alive(masterJson()).map((w) => w.id);
+        const t0 = Date.now();
+        const m = await waitForAliveWorkers(1, 240_000);
+        const removedAfter = (Date.now() - t0) / 1000;
+        await waitFor("the removed worker pod gone", 120_000, () => pods("worker").length === 1 || undefined);
+        assert.deepStrictEqual(
+            alive(m).map((w) => w.id),
+            [holder],
+            "the worker running hold-core's executor was removed (a Deployment removes the pod ready for the shortest time first)",
+        );
+        const [gone] = before.filter((id) => id !== holder);
+        expectDecommissioned(gone);
+        assert.strictEqual(appOf(hold.name)?.state, "RUNNING", "hold-core stopped running");
+        const [pod] = kubectlJson(["-n", NS, "get", "pods", "-l", `job-name=${hold.name}`]).items;
+        kubectl(["-n", NS, "exec", pod.metadata.name, "--", "touch", "/tmp/hold-go"]);
+        expectSum(await awaitScriptJob(hold), hold.name);
+        record({ "busy: done->removed": removedAfter });
+        note(
+            `keda scale-in: ${removedAfter.toFixed(1)}s after the waiting application's end the idle worker decommissioned and left (stabilization ${AUTOSCALING.scaleDownStabilizationSeconds}s); hold-core kept its worker and finished`,
+        );
+    });
+
+    it("19. minReplicas 0: the idle cluster goes to zero workers; an unrelated pulumi up leaves that alone; an application WAITING for cores brings a worker back and finishes with the right sum", async () => {
+        setConfig({ autoscaling: { ...AUTOSCALING, minReplicas: 0 } });
+        up();
         const t0 = Date.now();
         await waitForAliveWorkers(0, 240_000);
-        await waitFor("no worker pod", 120_000, () => pods("worker").length === 0);
+        await waitFor("no worker pod", 120_000, () => pods("worker").length === 0 || undefined);
         const toZero = (Date.now() - t0) / 1000;
         assert.strictEqual(kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas, 0);
         // The stack's own workerReplicas is 1: a change elsewhere must not put it back.
@@ -2007,7 +2080,7 @@ describe("the local stack on real nodes", function () {
         up();
         assert.strictEqual(kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas, 0);
 
-        const sum = autoscaleJob("sum-from-zero");
+        const sum = autoscaleJob("sum-from-zero", "sum");
         startScriptJob(sum);
         const reaction = await scaleOutFor(sum.name, 1);
         expectSum(await awaitScriptJob(sum), sum.name);
@@ -2017,13 +2090,13 @@ describe("the local stack on real nodes", function () {
         );
     });
 
-    it("18. autoscaling off: pulumi up removes the ScaledObject and KEDA's HPA, and pulumi up --refresh returns the workers to workerReplicas", async () => {
+    it("20. autoscaling off: pulumi up removes the ScaledObject and KEDA's HPA, and pulumi up --refresh returns the workers to workerReplicas", async () => {
         setConfig({ autoscaling: undefined, workerReplicas: 2, monitoring: MONITORING });
         // Pulumi updates the Deployment before it deletes the ScaledObject, so the HPA can set its
         // own count again in between (seen on this tier): the first up only removes the autoscaler.
         up();
         assert.strictEqual(kubectl(["-n", NS, "get", "scaledobject", "spark-worker"], { allowFail: true }).code, 1);
-        await waitFor("KEDA's HPA gone", 60_000, () => kubectlJson(["-n", NS, "get", "hpa"]).items.length === 0);
+        await waitFor("KEDA's HPA gone", 60_000, () => kubectlJson(["-n", NS, "get", "hpa"]).items.length === 0 || undefined);
         const left = kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas;
         pulumi(["up", "--yes", "--skip-preview", "--refresh", "--stack", STACK]);
         await waitForAliveWorkers(2, 240_000);

@@ -28,17 +28,15 @@ describe("worker autoscaling", () => {
         assert.strictEqual(so.spec.maxReplicaCount, 8);
         const url = "http://spark-master.spark.svc.cluster.local:8080/json/";
         assert.deepStrictEqual(so.spec.triggers, [
-            {
-                type: "metrics-api",
-                metricType: "AverageValue",
-                metadata: { url, valueLocation: "coresused", targetValue: "1.60", format: "json" },
-            },
-            {
-                type: "metrics-api",
-                metricType: "AverageValue",
-                metadata: { url, valueLocation: 'activeapps.#(state=="WAITING")#|#', targetValue: "1.000", format: "json" },
-            },
+            { type: "metrics-api", name: "coresused", metadata: { url, valueLocation: "coresused", format: "json" } },
+            { type: "metrics-api", name: "waiting", metadata: { url, valueLocation: 'activeapps.#(state=="WAITING")#|#', format: "json" } },
         ]);
+        // Added up, in workers: 2 cores x 80% per worker, one more worker per waiting application.
+        assert.deepStrictEqual(so.spec.advanced.scalingModifiers, {
+            formula: "coresused / 1.6 + waiting * 1",
+            target: "1",
+            metricType: "AverageValue",
+        });
         assert.deepStrictEqual(so.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown, {
             stabilizationWindowSeconds: 300,
             policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
@@ -47,6 +45,30 @@ describe("worker autoscaling", () => {
         const worker = one(e.resources, "kubernetes:apps/v1:Deployment", "spark-worker").inputs;
         assert.strictEqual(worker.spec.replicas, 2);
         assert.strictEqual(worker.metadata.annotations["pulumi.com/patchForce"], undefined);
+    });
+
+    it("keda mode adds the two demands up: a busy cluster with an application waiting asks for more workers than it has", async () => {
+        const so = one(
+            (
+                await evaluate({
+                    workerCores: "1",
+                    autoscaling: JSON.stringify({ minReplicas: 0, maxReplicas: 6, targetCoreUtilization: 100, workersPerWaitingApp: 2 }),
+                })
+            ).resources,
+            "kubernetes:keda.sh/v1alpha1:ScaledObject",
+        ).inputs.spec;
+        const { formula, target, metricType } = so.advanced.scalingModifiers;
+        assert.deepStrictEqual([formula, target, metricType], ["coresused / 1 + waiting * 2", "1", "AverageValue"]);
+        // The formula uses only +, * and / on the two triggers' names, where KEDA's expression
+        // language and JavaScript agree: evaluate it as KEDA would, then as the HPA would
+        // (AverageValue 1: ceil(value / 1) workers; 0 deactivates the ScaledObject).
+        const names = so.triggers.map((t: any) => t.name);
+        const workers = (coresused: number, waiting: number) =>
+            Math.ceil(new Function(...names, `return ${formula};`)(coresused, waiting) / Number(target));
+        assert.strictEqual(workers(0, 0), 0, "idle");
+        assert.strictEqual(workers(1, 0), 1, "one worker's core busy");
+        assert.strictEqual(workers(1, 1), 3, "one core busy, one application waiting: two more");
+        assert.strictEqual(workers(0, 1), 2, "from zero");
     });
 
     it("keda mode's polling and scale-down pace come from config (the node tier shortens them)", async () => {
