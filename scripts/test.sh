@@ -38,11 +38,10 @@ tier_budget() {
   esac
 }
 
-# A tier that cannot run on this machine writes why to $SPARK_TIER_SKIP_FILE and exits 0.
-# `timeout` signals the tier's whole process group (TERM, then KILL 120 s later), so the node
-# tier's SIGTERM handler still takes its nodes down.
+# Each tier's output is also kept in .local/tier-logs/, for the failure summary at the end.
 TIER_LOGS="$REPO_ROOT/.local/tier-logs"
 rm -rf "$TIER_LOGS"
+mkdir -p "$TIER_LOGS"
 
 # What a failed tier said, printed again at the very end: CI shows only the tail of a run, and
 # a later tier's output would otherwise bury it. Mocha's failure list when there is one, else
@@ -58,6 +57,9 @@ failure_summary() {
   fi
 }
 
+# A tier that cannot run on this machine writes why to $SPARK_TIER_SKIP_FILE and exits 0.
+# `timeout` signals the tier's whole process group (TERM, then KILL 120 s later), so the node
+# tier's SIGTERM handler still takes its nodes down.
 free_disk() {
   df -h --output=avail "$REPO_ROOT" 2>/dev/null | tail -n1 | tr -d ' '
 }
@@ -71,8 +73,6 @@ run_tier() {
   log "=== tier $name (at most ${budget}s, $(free_disk) free on disk): $*"
   local start=$SECONDS skip_file
   skip_file="$(mktemp)"
-  # Each tier's output is also kept in .local/tier-logs/, for the failure summary at the end.
-  mkdir -p "$TIER_LOGS"
   SPARK_TIER_SKIP_FILE="$skip_file" timeout --kill-after=120 "$budget" "$@" 2>&1 | tee "$TIER_LOGS/$name.log" ||
     rc=${PIPESTATUS[0]}
   if ((rc == 124 || rc == 137)); then
