@@ -1988,9 +1988,9 @@ describe("the local stack on real nodes", function () {
             fs.writeFileSync(out, JSON.stringify({ ...now, ...figures }));
         }
     };
-    /** What the HPA KEDA made last read: the formula's value, in workers (a quantity: "1", "500m"). */
-    const hpaWorkers = (): number | undefined => {
-        const got = kubectl(["-n", NS, "get", "hpa", "keda-hpa-spark-worker", "-o", "json"], { allowFail: true });
+    /** What the HPA `hpa` KEDA made last read: the formula's value, in workers (a quantity: "1", "500m"). */
+    const hpaWorkers = (hpa: string): number | undefined => {
+        const got = kubectl(["-n", NS, "get", "hpa", hpa, "-o", "json"], { allowFail: true });
         const q: string | undefined =
             got.code === 0 ? JSON.parse(got.stdout).status?.currentMetrics?.[0]?.external?.current?.averageValue : undefined;
         return q === undefined ? undefined : q.endsWith("m") ? Number(q.slice(0, -1)) / 1000 : Number(q);
@@ -2015,19 +2015,20 @@ describe("the local stack on real nodes", function () {
         setConfig({ sparkVersion: VERSIONS.current, image: sparkImage(VERSIONS.current), workerReplicas: 1, autoscaling: AUTOSCALING });
         up();
         await waitForAliveWorkers(1, 180_000);
-        await waitFor("the ScaledObject Ready", 120_000, () => {
+        const so = await waitFor("the ScaledObject Ready", 120_000, () => {
             const o = kubectlJson(["-n", NS, "get", "scaledobject", "spark-worker"]);
-            return o.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") || undefined;
+            return o.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ? o : undefined;
         });
+        const hpa: string = so.status.hpaName;
         // The HPA reads the formula through the external metrics API (KEDA's metrics server behind
         // the API server): 0 workers' worth while idle, 1 once an application holds the only core.
-        await waitFor("the HPA reading 0 while idle", 120_000, () => hpaWorkers() === 0 || undefined, 1000);
+        await waitFor("the HPA reading 0 while idle", 120_000, () => hpaWorkers(hpa) === 0 || undefined, 1000);
         startScriptJob(hold);
         const held = await waitFor("hold-core RUNNING on the one worker", 240_000, () =>
             appOf(hold.name)?.state === "RUNNING" ? alive(masterJson()).find((w) => w.coresused === 1) : undefined,
         );
         holder = held.id;
-        await waitFor("the HPA reading 1 with the one core busy", 120_000, () => hpaWorkers() === 1 || undefined, 1000);
+        await waitFor("the HPA reading 1 with the one core busy", 120_000, () => hpaWorkers(hpa) === 1 || undefined, 1000);
         assert.strictEqual(kubectlJson(["-n", NS, "get", "deployment", "spark-worker"]).spec.replicas, 1, "a spare worker was added");
 
         const sum = autoscaleJob("sum-waiting", "sum");
