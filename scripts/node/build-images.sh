@@ -9,10 +9,10 @@
 #          scripts/spark/build-image.sh --local --base <base>
 # An image whose inputs (Dockerfile context, version, base) are unchanged is not rebuilt:
 # its `spark-on-k8s.inputs` label records them. Needs root (debootstrap, docker).
-#   keda   spark-on-k8s/keda:<KEDA_VERSION>-local with --keda: KEDA's operator and metrics server
+#   keda   spark-on-k8s/keda:<KEDA_VERSION>-local with --keda (--only-keda: no Spark image): KEDA's operator and metrics server
 #          (scripts/tools/build.sh keda-operator keda-adapter), static binaries FROM scratch,
 #          named as upstream's images name them (/keda, /keda-adapter)
-# Usage: scripts/node/build-images.sh [--keda] [VERSION...]
+# Usage: scripts/node/build-images.sh [--keda] [VERSION...] | --only-keda
 set -euo pipefail
 # shellcheck source=scripts/node/common.sh
 source "$(dirname "$0")/common.sh"
@@ -20,12 +20,15 @@ require_root
 docker_cli version >/dev/null 2>&1 || die "no docker engine on $DOCKER_SOCK; run scripts/node/docker-up.sh"
 
 keda=0
-if [[ "${1:-}" == --keda ]]; then
-  keda=1
-  shift
-fi
+spark=1
+case "${1:-}" in
+  --keda) keda=1 && shift ;;
+  --only-keda)
+    (($# == 1)) || die "--only-keda takes no versions (got: $*)"
+    keda=1 spark=0 && shift ;;
+esac
 versions=("$@")
-((${#versions[@]})) || versions=("$SPARK_VERSION_DEFAULT" "$SPARK_VERSION_PREVIOUS")
+((${#versions[@]} || !spark)) || versions=("$SPARK_VERSION_DEFAULT" "$SPARK_VERSION_PREVIOUS")
 
 label_of() {
   docker_cli image inspect -f '{{ index .Config.Labels "spark-on-k8s.inputs" }}' "$1" 2>/dev/null || true

@@ -17,11 +17,11 @@
 #
 # Several runs may overlap (`npm run try` beside the tests, or the validate tier's actionlint
 # beside a build started by hand): one build at a time holds .tools/.build.lock, and a run
-# that waited for it checks the stamp again, so nothing is built twice. (Building in the
-# background while the first tiers run was tried: on 2 cores, even at idle priority, it
-# slowed the spark tier from 12 to 23 min and saved almost nothing overall.)
+# that waited for it checks the stamp again, so nothing is built twice. scripts/test.sh runs one
+# in the background on idle CPU from its start; a tier's own build.sh then waits only for the
+# tools it names.
 #
-# Usage: scripts/tools/build.sh [NAME...]   (default: every tool)
+# Usage: scripts/tools/build.sh [NAME... | --for e2e]   (default: every tool)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/../lib.sh"
@@ -293,13 +293,27 @@ copy_keda_crds() {
   mv -f "$tmp" "$KEDA_CONFIG_DIR"
 }
 
+# What the e2e tier needs (the control plane, KWOK, Pulumi and the provider, the CRDs it checks
+# objects against); `--for e2e` builds only these.
+e2e_names() {
+  echo etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok pulumi pulumi-language-nodejs \
+    pulumi-resource-kubernetes keda-crds prom-crds | tr ' ' '\n'
+}
+
+# Every tool, in the order the tiers need them (scripts/test.sh builds them in the background in
+# this order): the validate tier's actionlint, the e2e tier's, then the real node's, KEDA last
+# (the node tier needs it only at its autoscaling specs).
 all_names() {
-  echo etcd
-  printf '%s\n' "${KUBERNETES_COMMANDS[@]}"
-  echo kwok pulumi pulumi-language-nodejs pulumi-resource-kubernetes actionlint coredns kube-network-policies prometheus keda-operator keda-adapter keda-crds prom-crds | tr ' ' '\n'
+  echo actionlint
+  e2e_names
+  echo kubelet kube-proxy coredns kube-network-policies prometheus keda-operator keda-adapter | tr ' ' '\n'
 }
 
 names=("$@")
+if [[ "${1:-}" == --for ]]; then
+  [[ "${2:-}" == e2e && $# -eq 2 ]] || die "usage: build.sh --for e2e (got: $*)"
+  mapfile -t names < <(e2e_names)
+fi
 ((${#names[@]})) || mapfile -t names < <(all_names)
 
 total_start="$(now_ms)"
