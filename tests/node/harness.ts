@@ -122,7 +122,7 @@ function setUp(): void {
     // What the nodes need to come up; Prometheus and KEDA are built when their specs come
     // (ensureTools, ensureKeda), so scripts/test.sh's background build has the node tier's first
     // specs to finish them in.
-    script("scripts/tools/build.sh", ["kubelet", "kube-proxy", "coredns", "kube-network-policies", "prom-crds"]);
+    ensureTools("kubelet", "kube-proxy", "coredns", "kube-network-policies", "prom-crds");
     script("scripts/node/docker-up.sh");
     script("scripts/node/build-images.sh", [VERSIONS.current, VERSIONS.previous]);
     script("scripts/cluster/up.sh", ["--nodes", "0", "--real-node"]);
@@ -132,7 +132,7 @@ function setUp(): void {
     startEnvironment();
 }
 
-/** Builds (or waits for the background build of) the named tools; seconds when they are there. */
+/** Builds the named tools, or waits for scripts/test.sh's background build of them; returns once they are there. */
 export function ensureTools(...names: string[]): void {
     script("scripts/tools/build.sh", names);
 }
